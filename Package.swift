@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// No package dependencies: Foundation, Dispatch and Glibc, plus OpenSSL and libpq as system libraries.
+let package = Package(
+    name: "hub",
+    products: [
+        .executable(name: "hubd", targets: ["hubd"]),
+        .executable(name: "loadtest", targets: ["loadtest"]),
+        .library(name: "Hub", targets: ["Hub"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CHubSystem", path: "Sources/CHubSystem"),
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(name: "Hub", dependencies: ["CHubSystem", "COpenSSL"]),
+        .target(name: "Channels", dependencies: ["Hub"]),
+        .target(name: "NotifyDrivers", dependencies: ["Hub", "COpenSSL"]),
+        .target(name: "RESTBridge", dependencies: ["Hub", "Channels", "NotifyDrivers", "CLibPQ", "COpenSSL"]),
+        .executableTarget(name: "hubd", dependencies: ["Hub", "Channels", "RESTBridge", "NotifyDrivers"]),
+        .executableTarget(name: "loadtest", dependencies: ["Hub"], path: "loadtest", exclude: ["scripts"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub"]),
+        .testTarget(name: "ChannelsTests", dependencies: ["Channels"]),
+        .testTarget(name: "RESTBridgeTests", dependencies: ["RESTBridge"]),
+        .testTarget(name: "NotifyDriversTests", dependencies: ["NotifyDrivers"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Hub"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,41 @@
+/// What a driver says about one delivery attempt; only the outbox decides what happens next.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// Accepted by the provider, with its message id when it gives one.
+    case delivered(providerID: String?)
+    /// Try again no sooner than `afterSeconds` (a provider's `retry_after`, or a transient fault).
+    case retry(afterSeconds: Double, reason: String)
+    /// Will never succeed (bad address, blocked bot, 5xx SMTP reply).
+    case failed(reason: String)
+}
+
+/// The delivery channels of the hub.
+public enum DeliveryChannel: String, CaseIterable, Sendable {
+    case inApp = "IN_APP"
+    case email = "EMAIL"
+    case sms = "SMS"
+    case telegram = "TELEGRAM"
+}
+
+/// One message for one recipient on one channel.
+public struct Delivery: Sendable {
+    public var channel: DeliveryChannel
+    public var destination: String
+    public var subject: String
+    public var text: String
+    public var html: String?
+
+    public init(channel: DeliveryChannel, destination: String, subject: String, text: String, html: String? = nil) {
+        self.channel = channel
+        self.destination = destination
+        self.subject = subject
+        self.text = text
+        self.html = html
+    }
+}
+
+/// A delivery channel's driver (email over SMTP, Telegram, SMS…). Drivers never block an event
+/// loop; `send` answers when the provider has.
+public protocol DeliveryDriver: Sendable {
+    var channel: DeliveryChannel { get }
+    func send(_ delivery: Delivery) async -> DeliveryOutcome
+}

@@ -1,0 +1,34 @@
+import Hub
+import RESTBridge
+
+/// Wires the parts of the hub together from a configuration.
+struct HubApplication {
+    let configuration: HubConfiguration
+    let logger: Logger
+
+    func makeRouter() -> Router {
+        var router = Router()
+        HealthRoutes.register(on: &router)
+        return router
+    }
+
+    func makeServer() throws(SystemError) -> Server {
+        var httpConfiguration = HTTPServer.Configuration()
+        httpConfiguration.limits.maxBodyBytes = configuration.maxBodyBytes
+        httpConfiguration.cors = CORSPolicy(configuration.corsOrigins)
+        let logger = self.logger
+        let http = HTTPServer(router: makeRouter(), configuration: httpConfiguration, accessLog: { record in
+            guard logger.enabled(.info) else { return }
+            logger.info("request", [
+                ("method", .string(record.method.description)), ("path", .string(record.path)),
+                ("status", .int(Int64(record.status))), ("duration_ms", .double(Double(record.durationMicros) / 1000)),
+                ("remote", .string(record.remote)),
+            ])
+        })
+        let serverConfiguration = Server.Configuration(
+            host: configuration.host, port: configuration.port, threads: configuration.threads,
+            maxConnections: configuration.maxConnections)
+        return try Server(configuration: serverConfiguration, makeHandler: { _ in http.makeConnectionHandler() },
+                          onAcceptError: { error in logger.warning("accept failed", [("error", .string("\(error)"))]) })
+    }
+}

@@ -1,0 +1,178 @@
+import Hub
+
+/// Everything `hubd` reads at start-up, from `HUB_*` environment variables or the matching flags
+/// (`HUB_PORT` ⇔ `--port`). A flag wins over the environment. A missing required setting or a
+/// malformed one is a `ConfigurationError` whose message names it, in one line.
+struct HubConfiguration {
+    var host = "0.0.0.0"
+    var port = 8000
+    var threads = System.coreCount
+    var databaseURL: String?
+    var jwtSecret = ""
+    var accessTTL = 15 * 60
+    var refreshTTL = 7 * 24 * 3600
+    var heartbeatInterval = 30
+    var heartbeatTimeout = 75
+    var maxMessageBytes = 1024 * 1024
+    var maxBodyBytes = 1024 * 1024
+    var maxConnections = 100_000
+    var corsOrigins = ""
+    var smtpURL: String?
+    var smtpFrom: String?
+    var telegramBotToken: String?
+    var telegramAPIBase = "https://api.telegram.org"
+    var smsURL: String?
+    var serviceKeys: [String] = []
+    var enableEcho = false
+    var logLevel = Logger.Level.info
+
+    struct Setting {
+        let name: String
+        let help: String
+        let defaultText: String
+        var flag: String { "--" + name.dropFirst(4).lowercased().replacingOccurrences(of: "_", with: "-") }
+    }
+
+    static let settings: [Setting] = [
+        Setting(name: "HUB_HOST", help: "address to listen on (numeric IPv4/IPv6)", defaultText: "0.0.0.0"),
+        Setting(name: "HUB_PORT", help: "TCP port (0: any free port)", defaultText: "8000"),
+        Setting(name: "HUB_THREADS", help: "event-loop threads", defaultText: "number of cores"),
+        Setting(name: "HUB_DATABASE_URL", help: "PostgreSQL URL (postgresql://user@host/db)", defaultText: "unset"),
+        Setting(name: "HUB_JWT_SECRET", help: "HS256 secret for tokens, at least 32 bytes", defaultText: "required"),
+        Setting(name: "HUB_ACCESS_TTL", help: "access token lifetime, seconds", defaultText: "900"),
+        Setting(name: "HUB_REFRESH_TTL", help: "refresh token lifetime, seconds", defaultText: "604800"),
+        Setting(name: "HUB_HEARTBEAT_INTERVAL", help: "WebSocket heartbeat interval, seconds", defaultText: "30"),
+        Setting(name: "HUB_HEARTBEAT_TIMEOUT", help: "close 4000 after this many silent seconds", defaultText: "75"),
+        Setting(name: "HUB_MAX_MESSAGE_BYTES", help: "largest WebSocket message", defaultText: "1048576"),
+        Setting(name: "HUB_MAX_BODY_BYTES", help: "largest HTTP request body", defaultText: "1048576"),
+        Setting(name: "HUB_MAX_CONNECTIONS", help: "open connections at most", defaultText: "100000"),
+        Setting(name: "HUB_CORS_ORIGINS", help: "allowed browser origins, comma-separated, or *", defaultText: "none"),
+        Setting(name: "HUB_SMTP_URL", help: "smtp://user:pass@host:587?starttls=required", defaultText: "unset"),
+        Setting(name: "HUB_SMTP_FROM", help: "sender address of emails", defaultText: "unset"),
+        Setting(name: "HUB_TELEGRAM_BOT_TOKEN", help: "Telegram bot token", defaultText: "unset"),
+        Setting(name: "HUB_TELEGRAM_API_BASE", help: "Telegram Bot API base URL", defaultText: "https://api.telegram.org"),
+        Setting(name: "HUB_SMS_URL", help: "SMS gateway URL", defaultText: "unset"),
+        Setting(name: "HUB_SERVICE_KEYS", help: "API keys of platform backends, comma-separated", defaultText: "none"),
+        Setting(name: "HUB_ENABLE_ECHO", help: "serve /ws/echo for conformance tests (1/0)", defaultText: "0"),
+        Setting(name: "HUB_LOG_LEVEL", help: "debug, info, warning or error", defaultText: "info"),
+    ]
+
+    struct ConfigurationError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static var helpText: String {
+        var lines = [
+            "hubd: the real-time notification and presence hub.",
+            "",
+            "Usage: hubd [--flag value | --flag=value]...   (each flag also read from its environment variable)",
+            "",
+        ]
+        for setting in settings {
+            let left = "  \(setting.flag) (\(setting.name))"
+            lines.append(left.padding(toLength: 44, withPad: " ", startingAt: 0) + setting.help + " [\(setting.defaultText)]")
+        }
+        lines.append("  --help" .padding(toLength: 44, withPad: " ", startingAt: 0) + "show this text")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Reads flags (which win) and environment variables into a configuration.
+    static func load(environment: [String: String], arguments: [String]) throws(ConfigurationError) -> HubConfiguration {
+        var values = environment.filter { $0.key.hasPrefix("HUB_") }
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("--") else { throw ConfigurationError(description: "unexpected argument \(argument)") }
+            var flag = argument, value: String?
+            if let equals = argument.firstIndex(of: "=") {
+                flag = String(argument[..<equals])
+                value = String(argument[argument.index(after: equals)...])
+            }
+            guard let setting = settings.first(where: { $0.flag == flag }) else {
+                throw ConfigurationError(description: "unknown flag \(flag) (see --help)")
+            }
+            if value == nil {
+                guard index < arguments.count else { throw ConfigurationError(description: "\(flag) needs a value") }
+                value = arguments[index]
+                index += 1
+            }
+            values[setting.name] = value
+        }
+
+        var config = HubConfiguration()
+        let reader = Reader(values: values)
+        config.host = reader.string("HUB_HOST") ?? config.host
+        config.port = try reader.int("HUB_PORT", 0...65535) ?? config.port
+        config.threads = try reader.int("HUB_THREADS", 1...256) ?? config.threads
+        config.databaseURL = reader.string("HUB_DATABASE_URL")
+        if let url = config.databaseURL, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") || url.contains("=")) {
+            throw ConfigurationError(description: "HUB_DATABASE_URL must be a postgresql:// URL or a libpq key=value string")
+        }
+        guard let secret = reader.string("HUB_JWT_SECRET") else {
+            throw ConfigurationError(description: "HUB_JWT_SECRET is required (at least 32 bytes; --jwt-secret)")
+        }
+        guard secret.utf8.count >= 32 else {
+            throw ConfigurationError(description: "HUB_JWT_SECRET must be at least 32 bytes long")
+        }
+        config.jwtSecret = secret
+        config.accessTTL = try reader.int("HUB_ACCESS_TTL", 10...86_400) ?? config.accessTTL
+        config.refreshTTL = try reader.int("HUB_REFRESH_TTL", 60...31_536_000) ?? config.refreshTTL
+        config.heartbeatInterval = try reader.int("HUB_HEARTBEAT_INTERVAL", 1...3600) ?? config.heartbeatInterval
+        config.heartbeatTimeout = try reader.int("HUB_HEARTBEAT_TIMEOUT", 2...7200) ?? config.heartbeatTimeout
+        guard config.heartbeatTimeout > config.heartbeatInterval else {
+            throw ConfigurationError(description: "HUB_HEARTBEAT_TIMEOUT must be longer than HUB_HEARTBEAT_INTERVAL")
+        }
+        config.maxMessageBytes = try reader.int("HUB_MAX_MESSAGE_BYTES", 125...(1 << 30)) ?? config.maxMessageBytes
+        config.maxBodyBytes = try reader.int("HUB_MAX_BODY_BYTES", 1024...(1 << 30)) ?? config.maxBodyBytes
+        config.maxConnections = try reader.int("HUB_MAX_CONNECTIONS", 1...10_000_000) ?? config.maxConnections
+        config.corsOrigins = reader.string("HUB_CORS_ORIGINS") ?? ""
+        config.smtpURL = reader.string("HUB_SMTP_URL")
+        config.smtpFrom = reader.string("HUB_SMTP_FROM")
+        config.telegramBotToken = reader.string("HUB_TELEGRAM_BOT_TOKEN")
+        config.telegramAPIBase = reader.string("HUB_TELEGRAM_API_BASE") ?? config.telegramAPIBase
+        config.smsURL = reader.string("HUB_SMS_URL")
+        config.serviceKeys = (reader.string("HUB_SERVICE_KEYS") ?? "").split(separator: ",").map { $0.trimmingSpaces }
+            .filter { !$0.isEmpty }
+        config.enableEcho = try reader.bool("HUB_ENABLE_ECHO") ?? false
+        if let level = reader.string("HUB_LOG_LEVEL") {
+            guard let parsed = Logger.Level(name: level) else {
+                throw ConfigurationError(description: "HUB_LOG_LEVEL must be debug, info, warning or error, not \"\(level)\"")
+            }
+            config.logLevel = parsed
+        }
+        do {
+            _ = try SocketAddress.resolve(host: config.host, port: config.port)
+        } catch {
+            throw ConfigurationError(description: "HUB_HOST must be a numeric IPv4 or IPv6 address, not \"\(config.host)\"")
+        }
+        return config
+    }
+
+    private struct Reader {
+        let values: [String: String]
+
+        func string(_ name: String) -> String? {
+            guard let value = values[name], !value.isEmpty else { return nil }
+            return value
+        }
+
+        func int(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let text = string(name) else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw ConfigurationError(description:
+                    "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
+            }
+            return value
+        }
+
+        func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+            guard let text = string(name) else { return nil }
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ConfigurationError(description: "\(name) must be 1 or 0 (true/false), not \"\(text)\"")
+            }
+        }
+    }
+}
