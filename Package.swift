@@ -25,11 +25,12 @@ let package = Package(
         .target(name: "RESTBridge", dependencies: ["Hub", "Channels", "NotifyDrivers", "CLibPQ", "COpenSSL"]),
         .executableTarget(name: "hubd", dependencies: ["Hub", "Channels", "RESTBridge", "NotifyDrivers"]),
         .executableTarget(name: "loadtest", dependencies: ["Hub"], path: "loadtest", exclude: ["scripts"]),
-        .testTarget(name: "HubTests", dependencies: ["Hub"]),
+        .target(name: "HubTestSupport", dependencies: ["Hub"], path: "Tests/HubTestSupport"),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "HubTestSupport"]),
         .testTarget(name: "ChannelsTests", dependencies: ["Channels"]),
         .testTarget(name: "RESTBridgeTests", dependencies: ["RESTBridge"]),
         .testTarget(name: "NotifyDriversTests", dependencies: ["NotifyDrivers"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Hub"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Hub", "HubTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

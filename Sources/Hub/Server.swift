@@ -10,6 +10,8 @@ public final class Server: Sendable {
         public var maxConnections: Int
         /// Bytes a connection may have queued before its handler is told it is over the limit.
         public var outboundLimit: Int
+        /// Resolution of connection timeouts (the loops' coarse sweep).
+        public var sweepIntervalMillis: Int64 = 1000
 
         public init(host: String = "0.0.0.0", port: Int = 8000, threads: Int = System.coreCount,
                     maxConnections: Int = 100_000, outboundLimit: Int = 4 * 1024 * 1024)
@@ -37,6 +39,7 @@ public final class Server: Sendable {
         var port = configuration.port
         for index in 0..<max(1, configuration.threads) {
             let loop = try EventLoop(index: index)
+            loop.sweepIntervalMillis = configuration.sweepIntervalMillis
             let socket = try Socket.listen(host: configuration.host, port: port)
             if port == 0 {
                 do { port = try socket.localPort() } catch { socket.close(); throw error }

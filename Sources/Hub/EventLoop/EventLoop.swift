@@ -24,6 +24,8 @@ public final class EventLoop: @unchecked Sendable {
     private var listeners: [Listener] = []
     private var generation: UInt32 = 0
     private var nextSweep: Int64 = 0
+    /// How often connection deadlines are checked: the resolution of every connection timeout.
+    public var sweepIntervalMillis: Int64 = 1000
     private let readBuffer: UnsafeMutableRawBufferPointer
     private var threadID: pthread_t?
     private var stopping = false
@@ -54,13 +56,17 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `task` on the loop thread, soon. Safe from any thread.
     public func execute(_ task: @escaping @Sendable () -> Void) {
+        if inEventLoop {
+            localTasks.append(task)
+            return
+        }
         let shouldWake = inbox.withLock { state -> Bool in
             state.tasks.append(task)
             if state.wakePending { return false }
             state.wakePending = true
             return true
         }
-        if shouldWake && !inEventLoop { wakeup.signal() }
+        if shouldWake { wakeup.signal() }
     }
 
     /// Loop thread only: runs `task` after the current batch of events, without any lock.
@@ -242,7 +248,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// The coarse timer: once a second, every connection whose deadline passed is told so.
     private func sweep() {
-        nextSweep = now + 1000
+        nextSweep = now + sweepIntervalMillis
         var index = 0
         while index < active.count {
             let connection = active[index]

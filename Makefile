@@ -1,0 +1,44 @@
+# The hub's two commands: `make run` and `make test`. Both install what is missing and, without
+# HUB_DATABASE_URL, use a PostgreSQL of the project's own under .data/.
+SHELL := /bin/sh
+PORT ?= 8000
+
+.PHONY: run test build release deps db bench http-bench clean stop-db
+
+deps:
+	@scripts/deps.sh
+
+db:
+	@if [ -z "$$HUB_DATABASE_URL" ]; then scripts/pg-local.sh start && scripts/pg-local.sh ensure-db hub; fi
+
+.data/jwt-secret:
+	@mkdir -p .data && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $@ && chmod 600 $@
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+run: release db .data/jwt-secret
+	@HUB_DATABASE_URL="$${HUB_DATABASE_URL:-$$(scripts/pg-local.sh url hub)}" \
+	 HUB_JWT_SECRET="$${HUB_JWT_SECRET:-$$(cat .data/jwt-secret)}" \
+	 HUB_PORT="$${HUB_PORT:-$(PORT)}" \
+	 exec .build/release/hubd
+
+test:
+	@scripts/deps.sh test
+	@if [ -z "$$HUB_DATABASE_URL" ]; then scripts/pg-local.sh start && scripts/pg-local.sh fresh-db hub_test; fi
+	swift build --build-tests
+	HUB_TEST_DATABASE_URL="$${HUB_DATABASE_URL:-$$(scripts/pg-local.sh url hub_test)}" \
+	 HUBD_BINARY="$$(swift build --show-bin-path)/hubd" swift test --skip-build
+	HUBD_BINARY="$$(swift build --show-bin-path)/hubd" python3 Tests/e2e/run_all.py
+
+bench: release
+	loadtest/scripts/http-bench.sh
+
+stop-db:
+	@scripts/pg-local.sh stop
+
+clean:
+	swift package clean

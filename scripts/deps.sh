@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs what building and testing the hub needs, when it is missing (Debian/Ubuntu).
+# Usage: scripts/deps.sh [test]
+set -eu
+need=""
+for pkg in libssl-dev libpq-dev postgresql pkg-config; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+done
+if [ -n "$need" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "deps: installing$need"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+    else
+        echo "deps: missing Debian packages:$need (run: sudo apt-get install$need)" >&2
+        exit 1
+    fi
+fi
+if [ "${1:-}" = test ]; then
+    python3 -c 'import websockets, websocket' 2>/dev/null || {
+        echo "deps: installing Python test clients"
+        python3 -m pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
+    }
+fi
+exit 0
