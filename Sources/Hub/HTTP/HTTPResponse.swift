@@ -49,36 +49,57 @@ public struct HTTPResponse: Sendable {
 }
 
 extension HTTPResponse {
-    /// Serialises the status line, headers and (unless `headOnly`) the body into one buffer.
+    /// Serialises the status line, headers and (unless `headOnly`) the body straight into the
+    /// shared buffer that will be queued, sized exactly first so nothing is copied twice.
     func serialize(date: [UInt8], keepAlive: Bool, headOnly: Bool) -> SharedBytes {
-        var out = [UInt8]()
-        out.reserveCapacity(128 + body.count + headers.count * 32)
-        out.append(contentsOf: "HTTP/1.1 ".utf8)
-        out.append(contentsOf: String(status.code).utf8)
-        out.append(0x20)
-        out.append(contentsOf: status.reason.utf8)
-        out.append(contentsOf: "\r\nDate: ".utf8)
-        out.append(contentsOf: date)
         let bodyless = status.code < 200 || status.code == 204 || status.code == 304
-        if !bodyless {
-            out.append(contentsOf: "\r\nContent-Length: ".utf8)
-            out.append(contentsOf: String(body.count).utf8)
+        let lengthText = bodyless ? "" : String(body.count)
+        let codeText = String(status.code)
+        let connection = status.code == 101 ? "" : (keepAlive ? "\r\nConnection: keep-alive" : "\r\nConnection: close")
+        let kept = headers.fields.filter { field in
+            !(HTTPHeaders.equalsIgnoringCase(field.name, "Content-Length") || HTTPHeaders.equalsIgnoringCase(field.name, "Date")
+                || (status.code != 101 && HTTPHeaders.equalsIgnoringCase(field.name, "Connection")))
         }
-        if status.code != 101 {
-            out.append(contentsOf: (keepAlive ? "\r\nConnection: keep-alive" : "\r\nConnection: close").utf8)
-        }
-        for (name, value) in headers {
-            if HTTPHeaders.equalsIgnoringCase(name, "Content-Length") || HTTPHeaders.equalsIgnoringCase(name, "Date") {
-                continue
+        let sendBody = !headOnly && !bodyless
+        var size = 9 + codeText.utf8.count + 1 + status.reason.utf8.count + 8 + date.count + connection.utf8.count + 4
+        if !bodyless { size += 18 + lengthText.utf8.count }
+        for field in kept { size += 4 + field.name.utf8.count + field.value.utf8.count }
+        if sendBody { size += body.count }
+        return SharedBytes(count: size) { target in
+            var cursor = 0
+            func put(_ bytes: UnsafeRawBufferPointer) {
+                UnsafeMutableRawBufferPointer(rebasing: target[cursor..<cursor + bytes.count]).copyMemory(from: bytes)
+                cursor += bytes.count
             }
-            if status.code != 101 && HTTPHeaders.equalsIgnoringCase(name, "Connection") { continue }
-            out.append(0x0D); out.append(0x0A)
-            out.append(contentsOf: name.utf8)
-            out.append(0x3A); out.append(0x20)
-            out.append(contentsOf: value.utf8)
+            func put(_ text: String) {
+                var text = text
+                text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+            }
+            put("HTTP/1.1 ")
+            put(codeText)
+            put(" ")
+            put(status.reason)
+            put("\r\nDate: ")
+            date.withUnsafeBytes { put($0) }
+            if !bodyless {
+                put("\r\nContent-Length: ")
+                put(lengthText)
+            }
+            put(connection)
+            for field in kept {
+                put("\r\n")
+                put(field.name)
+                put(": ")
+                put(field.value)
+            }
+            put("\r\n\r\n")
+            if sendBody {
+                body.withUnsafeBytes { source in
+                    UnsafeMutableRawBufferPointer(rebasing: target[cursor..<cursor + source.count]).copyMemory(from: source)
+                }
+                cursor += body.count
+            }
+            precondition(cursor == size, "response size miscounted")
         }
-        out.append(contentsOf: "\r\n\r\n".utf8)
-        if !headOnly && !bodyless { out.append(contentsOf: body) }
-        return SharedBytes(out)
     }
 }

@@ -30,6 +30,17 @@ struct OutboundQueue {
         var written = 0
         while byteCount > 0 && written < budget {
             let batch = min(chunks.count - head, 64)
+            if batch == 1 {
+                // One chunk (the common case of one response): plain send, cheaper than writev.
+                let chunk = chunks[head]
+                let result = try socket.write(UnsafeRawBufferPointer(start: chunk.base + headOffset,
+                                                                     count: chunk.count - headOffset))
+                guard case .done(let count) = result else { break }
+                consume(count)
+                written += count
+                if count == 0 { break }
+                continue
+            }
             let result = try withUnsafeTemporaryAllocation(of: iovec.self, capacity: batch) { vectors throws(SystemError) in
                 for index in 0..<batch {
                     let chunk = chunks[head + index]
