@@ -9,7 +9,22 @@ struct HubApplication {
     func makeRouter() -> Router {
         var router = Router()
         HealthRoutes.register(on: &router)
+        if configuration.enableEcho { registerConformanceEndpoints(on: &router) }
         return router
+    }
+
+    /// `/ws/echo` (echo) and `/ws/broadcast` (every message to every member), only with
+    /// HUB_ENABLE_ECHO=1: they exist for conformance tests and benchmarks.
+    private func registerConformanceEndpoints(on router: inout Router) {
+        var options = WebSocketOptions()
+        options.maxMessageBytes = configuration.maxMessageBytes
+        options.pingIntervalMillis = Int64(configuration.heartbeatInterval) * 1000
+        options.timeoutMillis = Int64(configuration.heartbeatTimeout) * 1000
+        router.webSocket("/ws/echo/", options: options) { _, acceptor in acceptor.accept { EchoDelegate() } }
+        let group = BroadcastGroup(loopCount: configuration.threads)
+        router.webSocket("/ws/broadcast/", options: options) { _, acceptor in
+            acceptor.accept { BroadcastDelegate(group: group) }
+        }
     }
 
     func makeServer() throws(SystemError) -> Server {
