@@ -1,0 +1,190 @@
+"""Starts hubd for the Python end-to-end suites and talks to it over raw sockets."""
+import base64
+import json
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+BINARY = os.environ.get("HUBD_BINARY") or os.path.join(
+    os.path.dirname(__file__), "..", "..", ".build", "debug", "hubd")
+SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
+
+
+class Hubd:
+    """hubd on an ephemeral port; its JSON log lines are collected."""
+
+    def __init__(self, **env):
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+        environment.update({"HUB_HOST": "127.0.0.1", "HUB_PORT": "0", "HUB_JWT_SECRET": SECRET,
+                            "HUB_THREADS": "2", "HUB_ENABLE_ECHO": "1", "HUB_LOG_LEVEL": "info"})
+        environment.update({k: str(v) for k, v in env.items()})
+        self.process = subprocess.Popen([BINARY], env=environment, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        self.lines = []
+        self.port = None
+        started = threading.Event()
+
+        def pump():
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip("\n"))
+                if '"hubd started"' in line:
+                    self.port = json.loads(line)["port"]
+                    started.set()
+            started.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        started.wait(20)
+        if self.port is None:
+            self.process.kill()
+            raise RuntimeError("hubd did not start:\n" + "\n".join(self.lines))
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Closed(Exception):
+    pass
+
+
+class RawWebSocket:
+    """A WebSocket client written from the RFC over a plain socket, so every byte is ours to choose."""
+
+    def __init__(self, port, path="/ws/echo/", headers=None, timeout=10.0, handshake=True):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+        self.port = port
+        if handshake:
+            status, response_headers = self.handshake(path, headers or {})
+            if status != 101:
+                raise RuntimeError(f"handshake answered {status}")
+            self.response_headers = response_headers
+
+    def handshake(self, path, headers, key=None):
+        key = key or base64.b64encode(os.urandom(16)).decode()
+        lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", "Upgrade: websocket",
+                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+        defaults = {line.split(":")[0].lower(): i for i, line in enumerate(lines)}
+        for name, value in headers.items():
+            if name.lower() in defaults:
+                index = defaults[name.lower()]
+                lines[index] = None if value is None else f"{name}: {value}"
+            else:
+                lines.append(f"{name}: {value}")
+        self.sock.sendall(("\r\n".join(l for l in lines if l is not None) + "\r\n\r\n").encode())
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Closed("closed during handshake")
+            self.buffer += chunk
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        response_headers = {}
+        for line in lines[1:]:
+            name, value = line.split(":", 1)
+            response_headers[name.strip().lower()] = value.strip()
+        if status != 101 and "content-length" in response_headers:
+            self._read(int(response_headers["content-length"]))
+        return status, response_headers
+
+    @staticmethod
+    def frame(opcode, payload=b"", fin=True, rsv=0, mask=True, length=None):
+        first = (0x80 if fin else 0) | (rsv << 4) | opcode
+        n = len(payload) if length is None else length
+        mask_bit = 0x80 if mask else 0
+        if n < 126:
+            header = struct.pack("!BB", first, mask_bit | n)
+        elif n < 65536:
+            header = struct.pack("!BBH", first, mask_bit | 126, n)
+        else:
+            header = struct.pack("!BBQ", first, mask_bit | 127, n)
+        if not mask:
+            return header + payload
+        key = os.urandom(4)
+        masked = bytes(b ^ key[i & 3] for i, b in enumerate(payload)) if len(payload) < 4096 else _mask_fast(payload, key)
+        return header + key + masked
+
+    def send_raw(self, data, chunk=None):
+        if chunk is None:
+            self.sock.sendall(data)
+        else:
+            for i in range(0, len(data), chunk):
+                self.sock.sendall(data[i:i + chunk])
+
+    def send(self, opcode, payload=b"", **kwargs):
+        chunk = kwargs.pop("chunk", None)
+        self.send_raw(self.frame(opcode, payload, **kwargs), chunk)
+
+    def _read(self, n):
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(max(65536, n - len(self.buffer)))
+            if not chunk:
+                raise Closed("connection closed")
+            self.buffer += chunk
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+    def recv_frame(self):
+        first, second = self._read(2)
+        if second & 0x80:
+            raise AssertionError("server frames must not be masked")
+        n = second & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", self._read(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self._read(8))[0]
+        return bool(first & 0x80), (first >> 4) & 7, first & 0x0F, self._read(n)
+
+    def recv_message(self):
+        """The next data message (pings answered are not expected here)."""
+        fin, rsv, opcode, payload = self.recv_frame()
+        return opcode, payload
+
+    def expect_close(self, codes):
+        """The next frame must be a close with one of `codes`, then the server closes TCP."""
+        fin, rsv, opcode, payload = self.recv_frame()
+        assert opcode == 0x8, f"expected a close frame, got opcode {opcode} {payload[:40]!r}"
+        code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+        assert code in codes, f"close code {code}, expected {codes}"
+        self.expect_tcp_close()
+        return code
+
+    def expect_tcp_close(self, timeout=5.0):
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return
+        except ConnectionResetError:
+            return
+        except socket.timeout:
+            raise AssertionError("server did not close the TCP connection")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _mask_fast(payload, key):
+    n = len(payload)
+    repeated = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(n, "big")
