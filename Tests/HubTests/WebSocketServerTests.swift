@@ -1,0 +1,100 @@
+import Foundation
+import Synchronization
+import Testing
+import HubTestSupport
+@testable import Hub
+
+/// Records the close codes its sockets ended with, across loop threads.
+final class CloseRecorder: Sendable {
+    private let codes = Mutex<[UInt16?]>([])
+    func record(_ code: UInt16?) { codes.withLock { $0.append(code) } }
+    var all: [UInt16?] { codes.withLock { $0 } }
+
+    /// Waits (polling briefly) until `count` closes are recorded.
+    func wait(for count: Int, seconds: Double = 10) -> [UInt16?] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while all.count < count && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return all
+    }
+}
+
+/// Sends 256 KiB to its client for every message it receives (a client that never reads drowns).
+final class FloodDelegate: WebSocketDelegate {
+    let recorder: CloseRecorder
+    init(recorder: CloseRecorder) { self.recorder = recorder }
+    func webSocket(_ socket: WebSocket, didReceiveText text: [UInt8]) {
+        socket.send(binary: [UInt8](repeating: 0x42, count: 256 * 1024))
+    }
+    func webSocketDidClose(_ socket: WebSocket, code: UInt16?) { recorder.record(code) }
+}
+
+@Suite struct WebSocketServerTests {
+    @Test func broadcastIsFramedOnceForEveryRecipient() throws {
+        let group = BroadcastGroup(loopCount: 2)
+        var router = Router()
+        router.webSocket("/ws/b/") { _, acceptor in acceptor.accept { BroadcastDelegate(group: group) } }
+        let running = try RunningServer(http: HTTPServer(router: router))
+        defer { running.stop() }
+        let clients = try (0..<40).map { _ in try BlockingWebSocket(port: running.port, path: "/ws/b/") }
+        // Members join in webSocketDidOpen, on the loop, before the 101 is written: no wait needed.
+        clients[0].send(text: "to everyone")
+        for client in clients { #expect(try client.readText() == "to everyone") }
+        #expect(group.encodeCount == 1, "one broadcast, one frame, whatever the audience")
+        clients[1].send(text: "again")
+        for client in clients { #expect(try client.readText() == "again") }
+        #expect(group.encodeCount == 2)
+    }
+
+    @Test func clientThatStopsReadingIsClosedAsSlowConsumer() throws {
+        let recorder = CloseRecorder()
+        var router = Router()
+        var options = WebSocketOptions()
+        options.outboundLimit = 1 << 20
+        options.maxMessageBytes = 64 * 1024
+        router.webSocket("/ws/flood/", options: options) { _, acceptor in
+            acceptor.accept { FloodDelegate(recorder: recorder) }
+        }
+        let running = try RunningServer(http: HTTPServer(router: router))
+        defer { running.stop() }
+        let client = try BlockingWebSocket(port: running.port, path: "/ws/flood/")
+        var size: Int32 = 4096
+        setsockopt(client.client.fd, SOL_SOCKET, SO_RCVBUF, &size, 4)
+        for _ in 0..<200 { client.send(text: "more") }
+        #expect(recorder.wait(for: 1) == [4001])
+        let deadline = Date().addingTimeInterval(5)
+        while running.server.limiter.current > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(running.server.limiter.current == 0, "the connection and its queue are gone on the server")
+    }
+
+    @Test func shutdownClosesSessionsWith1001() throws {
+        var router = Router()
+        router.webSocket("/ws/echo/") { _, acceptor in acceptor.accept { EchoDelegate() } }
+        let running = try RunningServer(http: HTTPServer(router: router))
+        let client = try BlockingWebSocket(port: running.port, path: "/ws/echo/")
+        client.send(text: "hi")
+        #expect(try client.readText() == "hi")
+        running.stop()
+        #expect(try client.readCloseCode() == 1001)
+        #expect(client.client.waitForClose())
+    }
+
+    @Test func asynchronousAcceptAndReject() throws {
+        var router = Router()
+        router.webSocket("/ws/auth/") { request, acceptor in
+            let allowed = request.query["token"] == "good"
+            Thread.detachNewThread {
+                if allowed {
+                    acceptor.accept { EchoDelegate() }
+                } else {
+                    acceptor.reject(.error(.unauthorized, code: "AUTHENTICATION_REQUIRED", message: "bad token"))
+                }
+            }
+        }
+        let running = try RunningServer(http: HTTPServer(router: router))
+        defer { running.stop() }
+        let good = try BlockingWebSocket(port: running.port, path: "/ws/auth/?token=good")
+        good.send(text: "ok")
+        #expect(try good.readText() == "ok")
+        #expect(throws: (any Error).self) { _ = try BlockingWebSocket(port: running.port, path: "/ws/auth/?token=bad") }
+    }
+}
