@@ -35,6 +35,9 @@ test:
 	HUBD_BINARY="$$(swift build --show-bin-path)/hubd" python3 Tests/e2e/run_all.py
 
 bench: release
+	loadtest/scripts/bench.sh
+
+http-bench: release
 	loadtest/scripts/http-bench.sh
 
 stop-db:

@@ -1,12 +1,40 @@
 import Foundation
+import Glibc
 import Hub
 
-/// loadtest: drives a running hubd over real sockets. Scenarios arrive with the load-test issue;
-/// for now `make bench` uses `loadtest/scripts/http-bench.sh` (wrk) for HTTP throughput.
+/// loadtest: drives a running hubd over real sockets and reports figures.
 let usage = """
-    loadtest: load generator for hubd.
-    Usage: loadtest <scenario> [options]
-    Scenarios: (none yet; see loadtest/scripts/http-bench.sh for HTTP keep-alive throughput)
+    loadtest: load generator for hubd (release builds; see `make bench`).
+    Usage: loadtest <scenario> [--host 127.0.0.1] [--port 8000] [--threads 2] [options]
+      ws-echo       --connections C --seconds T     round trips on /ws/echo/ (hubd with HUB_ENABLE_ECHO=1)
+      ws-broadcast  --connections N --messages M    one publisher, N receivers on /ws/broadcast/
+                    [--pid P]                       also report the server's memory per connection
+    HTTP keep-alive throughput: loadtest/scripts/http-bench.sh (wrk).
     """
-print(usage)
-exit(CommandLine.arguments.count > 1 ? 2 : 0)
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let scenario = arguments.first, ["ws-echo", "ws-broadcast"].contains(scenario) else {
+    print(usage)
+    exit(arguments.isEmpty ? 0 : 2)
+}
+signal(SIGPIPE, SIG_IGN)
+let options = Options.parse(Array(arguments.dropFirst()))
+var limit = rlimit()
+getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+if Int(limit.rlim_cur) < options.connections + 100 {
+    limit.rlim_cur = min(limit.rlim_max, rlim_t(options.connections + 1000))
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+}
+if Int(limit.rlim_cur) < options.connections + 100 {
+    print("loadtest: \(options.connections) connections need \(options.connections + 100) descriptors; this process may open \(limit.rlim_cur)")
+    exit(2)
+}
+let loops = try (0..<options.threads).map { try EventLoop(index: $0) }
+for loop in loops { loop.start() }
+let target = try SocketAddress.resolve(host: options.host, port: options.port)
+let factory = ClientFactory(loops: loops, target: target, host: options.host)
+switch scenario {
+case "ws-echo": Scenarios.echo(options, loops: loops, factory: factory)
+default: Scenarios.broadcast(options, loops: loops, factory: factory)
+}
+exit(0)

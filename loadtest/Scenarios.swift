@@ -1,0 +1,165 @@
+import Foundation
+import Hub
+
+struct Options {
+    var host = "127.0.0.1"
+    var port = 8000
+    var connections = 1000
+    var messages = 100
+    var seconds = 10.0
+    var threads = 2
+    var pid: Int32?
+    var path = ""
+
+    static func parse(_ arguments: [String]) -> Options {
+        var options = Options()
+        var index = 0
+        while index + 1 < arguments.count {
+            let value = arguments[index + 1]
+            switch arguments[index] {
+            case "--host": options.host = value
+            case "--port": options.port = Int(value) ?? options.port
+            case "--connections", "-c": options.connections = Int(value) ?? options.connections
+            case "--messages", "-m": options.messages = Int(value) ?? options.messages
+            case "--seconds", "-d": options.seconds = Double(value) ?? options.seconds
+            case "--threads": options.threads = Int(value) ?? options.threads
+            case "--pid": options.pid = Int32(value)
+            case "--path": options.path = value
+            default: break
+            }
+            index += 2
+        }
+        return options
+    }
+}
+
+/// Timestamps in payloads: the monotonic clock is shared by every process of the machine.
+func stampedPayload(sequence: Int, padding: Int = 0) -> [UInt8] {
+    Array("\(MonotonicClock.nowNanos()) \(sequence) ".utf8) + [UInt8](repeating: 0x2E, count: padding)
+}
+
+func latencyMicros(of payload: [UInt8], now: UInt64) -> UInt32 {
+    let end = payload.firstIndex(of: 0x20) ?? payload.count
+    let sent = UInt64(String(decoding: payload[0..<end], as: UTF8.self)) ?? now
+    return UInt32(clamping: (now &- sent) / 1000)
+}
+
+enum Scenarios {
+    /// Each connection sends a message, waits for its echo, and sends the next, for `seconds`.
+    static func echo(_ options: Options, loops: [EventLoop], factory: ClientFactory) {
+        let opened = Counter(), roundTrips = Counter()
+        let recorder = LatencyRecorder()
+        let stop = Counter()
+        for index in 0..<options.connections {
+            factory.connect(index: index, path: options.path.isEmpty ? "/ws/echo/" : options.path) { client in
+                var samples: [UInt32] = []
+                client.onOpen = { client in
+                    opened.add()
+                    client.send(text: stampedPayload(sequence: 0, padding: 32))
+                }
+                client.onText = { client, payload in
+                    samples.append(latencyMicros(of: payload, now: MonotonicClock.nowNanos()))
+                    roundTrips.add()
+                    if stop.current == 0 {
+                        client.send(text: stampedPayload(sequence: 0, padding: 32))
+                    } else if !samples.isEmpty {
+                        recorder.add(samples)
+                        samples = []
+                    }
+                }
+            }
+        }
+        _ = waitUntil(seconds: 60) { opened.current == options.connections }
+        let start = MonotonicClock.nowNanos()
+        let before = roundTrips.current
+        Thread.sleep(forTimeInterval: options.seconds)
+        stop.add()
+        let done = roundTrips.current - before
+        let elapsed = Double(MonotonicClock.nowNanos() - start) / 1e9
+        Thread.sleep(forTimeInterval: 0.5)
+        let latency = recorder.percentiles()
+        report("ws-echo", [
+            ("connections", "\(opened.current) of \(options.connections)"),
+            ("round trips per second", String(format: "%.0f", Double(done) / elapsed)),
+            ("latency p50 / p99 / p999 / max ms", String(format: "%.3f / %.3f / %.3f / %.3f", latency.p50, latency.p99,
+                                                         latency.p999, latency.max)),
+        ], json: ["connections": opened.current, "round_trips_per_second": Double(done) / elapsed,
+                  "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max])
+    }
+
+    /// N connections on /ws/broadcast/; one of them publishes `messages` messages, each stamped;
+    /// every receipt's latency is measured from the publish. The server frames each message once.
+    static func broadcast(_ options: Options, loops: [EventLoop], factory: ClientFactory) {
+        let opened = Counter(), received = Counter()
+        let recorder = LatencyRecorder()
+        let expected = options.connections * options.messages
+        let baseline = options.pid.flatMap(residentKiB)
+        for index in 0..<options.connections {
+            factory.connect(index: index, path: options.path.isEmpty ? "/ws/broadcast/" : options.path) { client in
+                var samples: [UInt32] = []
+                samples.reserveCapacity(options.messages)
+                client.onOpen = { _ in opened.add() }
+                client.onText = { _, payload in
+                    samples.append(latencyMicros(of: payload, now: MonotonicClock.nowNanos()))
+                    received.add()
+                    if samples.count == options.messages {
+                        recorder.add(samples)
+                        samples = []
+                    }
+                }
+            }
+        }
+        let connectStart = Date()
+        _ = waitUntil(seconds: 120) { opened.current == options.connections }
+        let connectSeconds = Date().timeIntervalSince(connectStart)
+        let loaded = options.pid.flatMap(residentKiB)
+        let publisher = LoopConfined<WebSocketClient>()
+        let publisherOpen = Counter()
+        let loop = loops[0]
+        let target = factory.target
+        let path = options.path.isEmpty ? "/ws/broadcast/" : options.path, host = options.host
+        loop.execute {
+            let client = WebSocketClient(host: host, path: path)
+            client.onOpen = { _ in publisherOpen.add() }
+            publisher.value = client
+            guard let (socket, _) = try? Socket.connect(to: target) else { return }
+            _ = try? loop.adopt(socket, remote: target, outboundLimit: 64 << 20, handler: client)
+        }
+        _ = waitUntil(seconds: 10) { publisherOpen.current == 1 }
+        // The publisher is a member too; its own copies are not counted.
+        let start = MonotonicClock.nowNanos()
+        let messages = options.messages
+        loop.execute {
+            for sequence in 0..<messages { publisher.value?.send(text: stampedPayload(sequence: sequence, padding: 16)) }
+        }
+        _ = waitUntil(seconds: 120) { received.current >= expected }
+        let elapsed = Double(MonotonicClock.nowNanos() - start) / 1e9
+        let latency = recorder.percentiles()
+        var rows = [
+            ("connections", "\(opened.current) of \(options.connections)"),
+            ("connect rate per second", String(format: "%.0f", Double(opened.current) / connectSeconds)),
+            ("messages published", "\(messages)"),
+            ("deliveries", "\(received.current) of \(expected)"),
+            ("deliveries per second", String(format: "%.0f", Double(received.current) / elapsed)),
+            ("latency p50 / p99 / p999 / max ms", String(format: "%.3f / %.3f / %.3f / %.3f", latency.p50, latency.p99,
+                                                         latency.p999, latency.max)),
+        ]
+        var json: [String: Any] = ["connections": opened.current, "messages": messages, "deliveries": received.current,
+                                   "deliveries_per_second": Double(received.current) / elapsed, "p50_ms": latency.p50,
+                                   "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
+                                   "connect_per_second": Double(opened.current) / connectSeconds]
+        if let baseline, let loaded {
+            let perConnection = Double(loaded - baseline) * 1024 / Double(max(1, opened.current))
+            rows.append(("server RSS before / after connect", "\(baseline) KiB / \(loaded) KiB"))
+            rows.append(("server bytes per connection", String(format: "%.0f", perConnection)))
+            json["server_bytes_per_connection"] = perConnection
+        }
+        report("ws-broadcast", rows, json: json)
+    }
+}
+
+/// A value created and used on one event loop only, carried through Sendable closures.
+/// @unchecked Sendable: every access happens on the loop that created it.
+final class LoopConfined<Value>: @unchecked Sendable {
+    var value: Value?
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Synchronization
+
+/// Latency samples in microseconds, merged from every loop at the end.
+final class LatencyRecorder: Sendable {
+    private let samples = Mutex<[UInt32]>([])
+
+    func add(_ batch: [UInt32]) { samples.withLock { $0.append(contentsOf: batch) } }
+
+    func percentiles() -> (count: Int, p50: Double, p99: Double, p999: Double, max: Double) {
+        let sorted = samples.withLock { $0 }.sorted()
+        guard !sorted.isEmpty else { return (0, 0, 0, 0, 0) }
+        func at(_ q: Double) -> Double { Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1000 }
+        return (sorted.count, at(0.5), at(0.99), at(0.999), Double(sorted.last!) / 1000)
+    }
+}
+
+/// A counter shared by loops.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func add(_ n: Int = 1) { value.add(n, ordering: .relaxed) }
+    var current: Int { value.load(ordering: .relaxed) }
+}
+
+/// Resident memory of a process in KiB, from /proc/<pid>/status.
+func residentKiB(pid: Int32) -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+    return nil
+}
+
+/// Waits until `condition` holds or `seconds` pass; true if it held.
+func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        if Date() > deadline { return false }
+        usleep(2000)
+    }
+    return true
+}
+
+/// Prints a human table and one JSON line.
+func report(_ scenario: String, _ rows: [(String, String)], json: [String: Any]) {
+    print("\n\(scenario)")
+    for (name, value) in rows { print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + value) }
+    var object = json
+    object["scenario"] = scenario
+    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

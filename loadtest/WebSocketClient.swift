@@ -1,0 +1,92 @@
+import Foundation
+import Hub
+
+/// One load-test WebSocket client on a Hub event loop: sends the handshake as soon as it can,
+/// then decodes server frames and hands text messages to `onText`.
+final class WebSocketClient: ConnectionHandler {
+    private let path: String
+    private let host: String
+    private var handshakeDone = false
+    private var pending: [UInt8] = []
+    private var decoder = WebSocketFrameDecoder(configuration: .init(maxMessageBytes: 16 << 20, expectMasked: false))
+    private(set) var connection: Connection?
+    var onOpen: ((WebSocketClient) -> Void)?
+    var onText: ((WebSocketClient, [UInt8]) -> Void)?
+    var onClose: ((WebSocketClient) -> Void)?
+
+    init(host: String, path: String) {
+        self.host = host
+        self.path = path
+    }
+
+    func connectionOpened(_ connection: Connection) {
+        self.connection = connection
+        let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        connection.send(Array(("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
+    }
+
+    func send(text: [UInt8]) {
+        let key = (UInt8.random(in: 0...255), UInt8.random(in: 0...255), UInt8.random(in: 0...255), UInt8.random(in: 0...255))
+        connection?.send(WebSocketFrameEncoder.frame(.text, payload: text, maskKey: key))
+    }
+
+    func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
+        if !handshakeDone {
+            pending.append(contentsOf: bytes)
+            guard let end = pending.firstRange(of: [13, 10, 13, 10]) else { return }
+            guard pending.starts(with: Array("HTTP/1.1 101".utf8)) else { return connection.close() }
+            handshakeDone = true
+            let rest = Array(pending[end.upperBound...])
+            pending = []
+            onOpen?(self)
+            if !rest.isEmpty { rest.withUnsafeBytes { decode($0, connection) } }
+            return
+        }
+        decode(bytes, connection)
+    }
+
+    private func decode(_ bytes: UnsafeRawBufferPointer, _ connection: Connection) {
+        do {
+            try decoder.decode(bytes) { event in
+                if case .text(let payload) = event { onText?(self, payload) }
+                if case .ping(let payload) = event {
+                    let key = (UInt8(1), UInt8(2), UInt8(3), UInt8(4))
+                    connection.send(WebSocketFrameEncoder.frame(.pong, payload: payload, maskKey: key))
+                }
+            }
+        } catch {
+            connection.close()
+        }
+    }
+
+    func connectionClosed(_ connection: Connection) {
+        self.connection = nil
+        onClose?(self)
+    }
+}
+
+/// Starts client connections spread over the loops, from source addresses 127.0.0.1, .2, … so
+/// that more than 64k connections fit (one address has about 28k ephemeral ports).
+struct ClientFactory {
+    let loops: [EventLoop]
+    let target: SocketAddress
+    let host: String
+
+    func connect(index: Int, path: String, configure: @escaping @Sendable (WebSocketClient) -> Void) {
+        let loop = loops[index % loops.count]
+        let sourceHost = "127.0.0.\(2 + (index / 25_000) % 250)"
+        let target = self.target, host = self.host
+        loop.execute {
+            do {
+                let source = try SocketAddress.resolve(host: sourceHost, port: 0)
+                let (socket, _) = try Socket.connect(to: target, from: source)
+                let client = WebSocketClient(host: host, path: path)
+                configure(client)
+                try loop.adopt(socket, remote: target, outboundLimit: 64 << 20, handler: client)
+            } catch {
+                FileHandle.standardError.write(Data("connect \(index) failed: \(error)\n".utf8))
+            }
+        }
+    }
+}
