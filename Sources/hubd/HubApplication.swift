@@ -1,3 +1,4 @@
+import Foundation
 import Hub
 import RESTBridge
 
@@ -5,10 +6,51 @@ import RESTBridge
 struct HubApplication {
     let configuration: HubConfiguration
     let logger: Logger
+    let pool: DatabasePool?
+
+    init(configuration: HubConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        pool = configuration.databaseURL.map { DatabasePool(url: $0, workers: configuration.databasePoolSize) }
+    }
+
+    /// Applies the migrations, waiting up to 30 s for PostgreSQL to accept connections.
+    func prepareDatabase() throws {
+        guard let pool else {
+            logger.warning("no HUB_DATABASE_URL: running without a store (health says not_configured)")
+            return
+        }
+        var lastError: (any Error)?
+        for attempt in 0..<60 {
+            do {
+                let applied = try pool.runBlocking { connection in try Migrations.apply(on: connection) }
+                logger.info("migrations", [("applied", .string(applied.map(String.init).joined(separator: ","))),
+                                           ("available", .int(Int64(Migrations.all.count)))])
+                return
+            } catch DatabaseError.unavailable(let message) {
+                lastError = DatabaseError.unavailable(message)
+                if attempt == 0 { logger.warning("waiting for PostgreSQL", [("error", .string(message))]) }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+        throw lastError!
+    }
 
     func makeRouter() -> Router {
         var router = Router()
-        HealthRoutes.register(on: &router)
+        HealthRoutes.register(on: &router, probe: pool.map(DatabaseProbe.init))
+        if let pool {
+            var limits = RateLimits()
+            limits.anonymousPerHour = configuration.rateLimitAnonymous
+            limits.userPerHour = configuration.rateLimitUser
+            limits.loginPerMinute = configuration.rateLimitLogin
+            let context = APIContext(
+                pool: pool,
+                jwt: JWT(secret: configuration.jwtSecret, accessTTL: Int64(configuration.accessTTL),
+                         refreshTTL: Int64(configuration.refreshTTL)),
+                serviceKeys: configuration.serviceKeys, limits: limits, logger: logger)
+            AuthRoutes.register(on: &router, context: context)
+        }
         if configuration.enableEcho { registerConformanceEndpoints(on: &router) }
         return router
     }

@@ -25,6 +25,10 @@ struct HubConfiguration {
     var serviceKeys: [String] = []
     var enableEcho = false
     var logLevel = Logger.Level.info
+    var databasePoolSize = 4
+    var rateLimitAnonymous = 100
+    var rateLimitUser = 1000
+    var rateLimitLogin = 10
 
     struct Setting {
         let name: String
@@ -55,6 +59,10 @@ struct HubConfiguration {
         Setting(name: "HUB_SERVICE_KEYS", help: "API keys of platform backends, comma-separated", defaultText: "none"),
         Setting(name: "HUB_ENABLE_ECHO", help: "serve /ws/echo for conformance tests (1/0)", defaultText: "0"),
         Setting(name: "HUB_LOG_LEVEL", help: "debug, info, warning or error", defaultText: "info"),
+        Setting(name: "HUB_DATABASE_POOL", help: "PostgreSQL connections (worker threads)", defaultText: "4"),
+        Setting(name: "HUB_RATE_LIMIT_ANON", help: "requests per hour per IP without a token", defaultText: "100"),
+        Setting(name: "HUB_RATE_LIMIT_USER", help: "requests per hour per signed-in user", defaultText: "1000"),
+        Setting(name: "HUB_RATE_LIMIT_LOGIN", help: "login/register attempts per minute per IP", defaultText: "10"),
     ]
 
     struct ConfigurationError: Error, CustomStringConvertible {
@@ -141,6 +149,10 @@ struct HubConfiguration {
             }
             config.logLevel = parsed
         }
+        config.databasePoolSize = try reader.int("HUB_DATABASE_POOL", 1...64) ?? config.databasePoolSize
+        config.rateLimitAnonymous = try reader.int("HUB_RATE_LIMIT_ANON", 1...10_000_000) ?? config.rateLimitAnonymous
+        config.rateLimitUser = try reader.int("HUB_RATE_LIMIT_USER", 1...10_000_000) ?? config.rateLimitUser
+        config.rateLimitLogin = try reader.int("HUB_RATE_LIMIT_LOGIN", 1...10_000_000) ?? config.rateLimitLogin
         do {
             _ = try SocketAddress.resolve(host: config.host, port: config.port)
         } catch {

@@ -25,6 +25,7 @@ let app = HubApplication(configuration: configuration, logger: logger)
 
 let server: Server
 do {
+    try app.prepareDatabase()
     server = try app.makeServer()
 } catch {
     logger.error("cannot start", [("error", .string("\(error)"))])

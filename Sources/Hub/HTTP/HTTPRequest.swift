@@ -14,6 +14,8 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String] = [:]
     /// Whether the connection stays open after this request.
     public var keepAlive: Bool
+    /// The peer's address (no port), set by the server: the rate-limit key of anonymous callers.
+    public var remoteHost: String = ""
     /// Monotonic milliseconds when the request's first byte arrived (for access logs).
     public var receivedAt: Int64 = 0
 

@@ -120,6 +120,7 @@ final class HTTPServerConnection: ConnectionHandler {
     private func dispatch(_ request: HTTPRequest, on connection: Connection) {
         serial &+= 1
         var request = request
+        request.remoteHost = connection.remoteAddress.host
         let origin = request.headers["Origin"]
         inFlight = InFlight(method: request.method, path: request.path, keepAlive: request.keepAlive && !shuttingDown,
                             origin: origin, startedNanos: MonotonicClock.nowNanos())

@@ -1,0 +1,87 @@
+import Foundation
+
+/// HS256 JSON Web Tokens with djangorestframework-simplejwt's claims (`token_type`, `exp`, `iat`,
+/// `jti`, `user_id`), so a Django backend sharing the secret mints tokens the hub accepts.
+public struct JWT: Sendable {
+    public enum TokenType: String, Sendable { case access, refresh }
+
+    public struct Claims: Sendable, Equatable {
+        public let tokenType: TokenType
+        public let userID: Int64
+        public let jti: String
+        public let issuedAt: Int64
+        public let expiresAt: Int64
+    }
+
+    public enum Failure: Error, Equatable, Sendable {
+        case malformed, unsupportedAlgorithm, badSignature, expired, wrongType, missingClaim(String)
+
+        public var message: String {
+            switch self {
+            case .malformed: "Token is malformed"
+            case .unsupportedAlgorithm: "Token algorithm is not HS256"
+            case .badSignature: "Token signature is invalid"
+            case .expired: "Token has expired"
+            case .wrongType: "Token has the wrong type"
+            case .missingClaim(let name): "Token has no valid \(name) claim"
+            }
+        }
+    }
+
+    private let key: [UInt8]
+    public let accessTTL: Int64
+    public let refreshTTL: Int64
+
+    public init(secret: String, accessTTL: Int64 = 900, refreshTTL: Int64 = 604_800) {
+        key = Array(secret.utf8)
+        self.accessTTL = accessTTL
+        self.refreshTTL = refreshTTL
+    }
+
+    public func issue(_ type: TokenType, userID: Int64, now: Int64 = Int64(Date().timeIntervalSince1970)) -> (String, Claims) {
+        let claims = Claims(tokenType: type, userID: userID, jti: Crypto.hex(Crypto.randomBytes(16)), issuedAt: now,
+                            expiresAt: now + (type == .access ? accessTTL : refreshTTL))
+        let header = #"{"alg":"HS256","typ":"JWT"}"#
+        let payload = #"{"token_type":"\#(type.rawValue)","exp":\#(claims.expiresAt),"iat":\#(now),"jti":"\#(claims.jti)","user_id":\#(userID)}"#
+        let signingInput = Crypto.base64URLEncode(Array(header.utf8)) + "." + Crypto.base64URLEncode(Array(payload.utf8))
+        let signature = Crypto.hmacSHA256(key: key, message: Array(signingInput.utf8))
+        return (signingInput + "." + Crypto.base64URLEncode(signature), claims)
+    }
+
+    /// Checks the algorithm (HS256 only: `none` and everything else refused), the signature in
+    /// constant time, the expiry and the type; returns the claims.
+    public func verify(_ token: String, as type: TokenType, now: Int64 = Int64(Date().timeIntervalSince1970))
+        throws(Failure) -> Claims
+    {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, token.utf8.count < 8192,
+              let headerBytes = Crypto.base64URLDecode(parts[0]), let payloadBytes = Crypto.base64URLDecode(parts[1]),
+              let signature = Crypto.base64URLDecode(parts[2]),
+              let header = (try? JSONSerialization.jsonObject(with: Data(headerBytes))) as? [String: Any],
+              let payload = (try? JSONSerialization.jsonObject(with: Data(payloadBytes))) as? [String: Any]
+        else { throw .malformed }
+        guard header["alg"] as? String == "HS256" else { throw .unsupportedAlgorithm }
+        let expected = Crypto.hmacSHA256(key: key, message: Array((parts[0] + "." + parts[1]).utf8))
+        guard Crypto.constantTimeEquals(expected, signature) else { throw .badSignature }
+        guard let exp = Self.integer(payload["exp"]) else { throw .missingClaim("exp") }
+        guard exp > now else { throw .expired }
+        guard let typeName = payload["token_type"] as? String, let tokenType = TokenType(rawValue: typeName) else {
+            throw .missingClaim("token_type")
+        }
+        guard tokenType == type else { throw .wrongType }
+        guard let userID = Self.integer(payload["user_id"]) else { throw .missingClaim("user_id") }
+        guard let jti = payload["jti"] as? String, !jti.isEmpty, jti.utf8.count <= 255 else { throw .missingClaim("jti") }
+        return Claims(tokenType: tokenType, userID: userID, jti: jti, issuedAt: Self.integer(payload["iat"]) ?? 0,
+                      expiresAt: exp)
+    }
+
+    /// simplejwt writes `user_id` as a number or (newer versions) a string; both are accepted.
+    private static func integer(_ value: Any?) -> Int64? {
+        if let number = value as? NSNumber, String(cString: number.objCType) != "c" {
+            let double = number.doubleValue
+            return double == double.rounded() && abs(double) < 9e15 ? Int64(double) : nil
+        }
+        if let text = value as? String { return Int64(text) }
+        return nil
+    }
+}

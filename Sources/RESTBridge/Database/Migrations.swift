@@ -1,0 +1,91 @@
+/// Numbered schema changes, applied at start-up in order, each once, each in its own transaction
+/// under an advisory lock (several hubd nodes may start together). Never edit a released one:
+/// add the next number.
+public enum Migrations {
+    public struct Migration: Sendable {
+        public let version: Int
+        public let name: String
+        public let sql: String
+    }
+
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "users, guardians, tokens, service keys", sql: """
+            CREATE FUNCTION hub_iso(ts timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS
+                $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
+            CREATE TABLE users (
+                id          bigserial PRIMARY KEY,
+                email       text NOT NULL,
+                username    text,
+                password    text NOT NULL,
+                first_name  text NOT NULL DEFAULT '',
+                last_name   text NOT NULL DEFAULT '',
+                phone       text,
+                role        text NOT NULL DEFAULT 'STUDENT'
+                            CHECK (role IN ('ADMIN', 'STAFF', 'TEACHER', 'STUDENT', 'PARENT', 'DRIVER')),
+                language    text NOT NULL DEFAULT 'en' CHECK (language IN ('en', 'ar', 'fr')),
+                is_active   boolean NOT NULL DEFAULT true,
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                updated_at  timestamptz NOT NULL DEFAULT now(),
+                last_login  timestamptz
+            );
+            CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+            CREATE UNIQUE INDEX users_username_key ON users (lower(username)) WHERE username IS NOT NULL;
+            CREATE INDEX users_role ON users (role);
+
+            CREATE TABLE guardians (
+                parent_id   bigint NOT NULL REFERENCES users ON DELETE CASCADE,
+                student_id  bigint NOT NULL REFERENCES users ON DELETE CASCADE,
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (parent_id, student_id)
+            );
+            CREATE INDEX guardians_student ON guardians (student_id);
+
+            -- Refresh tokens already used (rotation) or revoked; rows past expires_at can go.
+            CREATE TABLE revoked_tokens (
+                jti         text PRIMARY KEY,
+                expires_at  timestamptz NOT NULL,
+                revoked_at  timestamptz NOT NULL DEFAULT now()
+            );
+
+            -- Platform backends; only the SHA-256 of each key is kept.
+            CREATE TABLE service_keys (
+                id          bigserial PRIMARY KEY,
+                name        text NOT NULL,
+                key_sha256  text NOT NULL UNIQUE,
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                revoked_at  timestamptz
+            );
+            """),
+    ]
+
+    /// Applies what is missing; returns the versions applied now (empty on a second start).
+    public static func apply(on connection: PostgresConnection, migrations: [Migration] = all) throws -> [Int] {
+        try connection.executeScript("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version     integer PRIMARY KEY,
+                name        text NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT now()
+            )
+            """)
+        var applied: [Int] = []
+        for migration in migrations.sorted(by: { $0.version < $1.version }) {
+            try connection.execute("BEGIN")
+            do {
+                try connection.execute("SELECT pg_advisory_xact_lock(7468756201)")
+                let done = try connection.execute("SELECT 1 FROM schema_migrations WHERE version = $1", [String(migration.version)])
+                if done.rows.isEmpty {
+                    try connection.executeScript(migration.sql)
+                    try connection.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                                           [String(migration.version), migration.name])
+                    applied.append(migration.version)
+                }
+                try connection.execute("COMMIT")
+            } catch {
+                _ = try? connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+        return applied
+    }
+}
