@@ -28,11 +28,14 @@ run: release db .data/jwt-secret
 
 test:
 	@scripts/deps.sh test
-	@if [ -z "$$HUB_DATABASE_URL" ]; then scripts/pg-local.sh start && scripts/pg-local.sh fresh-db hub_test; fi
+	@if [ -z "$$HUB_DATABASE_URL" ]; then scripts/pg-local.sh start && scripts/pg-local.sh fresh-db hub_test \
+	 && scripts/pg-local.sh fresh-db hub_e2e; fi
 	swift build --build-tests
 	HUB_TEST_DATABASE_URL="$${HUB_DATABASE_URL:-$$(scripts/pg-local.sh url hub_test)}" \
 	 HUBD_BINARY="$$(swift build --show-bin-path)/hubd" swift test --skip-build
-	HUBD_BINARY="$$(swift build --show-bin-path)/hubd" python3 Tests/e2e/run_all.py
+	HUB_E2E_DATABASE_URL="$${HUB_DATABASE_URL:-$$(scripts/pg-local.sh url hub_e2e)}" \
+	 HUB_E2E_PG_CONTROL="$${HUB_DATABASE_URL:+external}" \
+	 HUBD_BINARY="$$(swift build --show-bin-path)/hubd" python3 Tests/e2e/run_all.py
 
 bench: release
 	loadtest/scripts/bench.sh

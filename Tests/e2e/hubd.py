@@ -188,3 +188,55 @@ def _mask_fast(payload, key):
     n = len(payload)
     repeated = (key * (n // 4 + 1))[:n]
     return (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(n, "big")
+
+
+DATABASE_URL = os.environ.get("HUB_E2E_DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/hub_e2e")
+
+
+def api(port, method, path, body=None, token=None, api_key=None, headers=None, raw=None):
+    """One HTTP request; returns (status, headers dict (lower-case names), parsed JSON or None)."""
+    import http.client
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    all_headers = {"Content-Type": "application/json"}
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    if api_key:
+        all_headers["Authorization"] = f"Api-Key {api_key}"
+    all_headers.update(headers or {})
+    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    connection.request(method, path, body=payload, headers=all_headers)
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    parsed = json.loads(data) if data else None
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, parsed
+
+
+def psql(sql, url=DATABASE_URL):
+    """Runs SQL of the test's own (never request data) through the psql client."""
+    out = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-tAq", "-c", sql], check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+class Checks:
+    """Named checks with PASS/FAIL lines; exit status 1 if any failed."""
+
+    def __init__(self):
+        self.failures = []
+
+    def run(self, name, fn):
+        try:
+            fn()
+            print(f"  PASS  {name}", flush=True)
+        except Exception as error:  # noqa: BLE001
+            import traceback
+            self.failures.append(name)
+            print(f"  FAIL  {name}: {error!r}", flush=True)
+            traceback.print_exc(limit=3, file=sys.stdout)
+
+    def exit(self):
+        sys.exit(1 if self.failures else 0)
+
+
+import sys  # noqa: E402

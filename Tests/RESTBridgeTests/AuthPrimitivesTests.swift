@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import RESTBridge
+
+@Suite struct PasswordHasherTests {
+    @Test func matchesDjangoVectorsMadeByHashlib() {
+        let hasher = PasswordHasher()
+        // hashlib.pbkdf2_hmac('sha256', b'salam2024', b'seasalt', 600000), base64.
+        #expect(hasher.verify("salam2024", against: "pbkdf2_sha256$600000$seasalt$SN/wYuKilRVYJswmokVdvboRV8sIDm6fDIJiEoUiziw="))
+        #expect(hasher.verify("كلمة-سر1", against: "pbkdf2_sha256$1000$abc$+VmYBUGBhDfonjYGfN/rE9AiRzICm48lWGkoZsPEl/A="))
+        #expect(!hasher.verify("salam2025", against: "pbkdf2_sha256$600000$seasalt$SN/wYuKilRVYJswmokVdvboRV8sIDm6fDIJiEoUiziw="))
+    }
+
+    @Test func newHashesUseDjangosFormatAndEnoughIterations() {
+        let hasher = PasswordHasher(iterations: 1000)
+        let encoded = hasher.hash("secret123")
+        let parts = encoded.split(separator: "$")
+        #expect(parts.count == 4 && parts[0] == "pbkdf2_sha256")
+        #expect(Int(parts[1])! >= 600_000, "never below the minimum, whatever is asked")
+        #expect(hasher.verify("secret123", against: encoded))
+        #expect(hasher.hash("secret123") != encoded, "a fresh salt each time")
+    }
+
+    @Test func malformedHashesNeverMatch() {
+        let hasher = PasswordHasher()
+        for bad in ["", "md5$1$a$b", "pbkdf2_sha256$x$salt$AAAA", "pbkdf2_sha256$1000$salt", "pbkdf2_sha256$0$s$AAAA"] {
+            #expect(!hasher.verify("anything", against: bad), "\(bad)")
+        }
+        #expect(hasher.needsUpgrade("pbkdf2_sha256$260000$s$AAAA"))
+        #expect(!hasher.needsUpgrade("pbkdf2_sha256$600000$s$AAAA"))
+    }
+}
+
+@Suite struct JWTTests {
+    let jwt = JWT(secret: "unit-test-secret-0123456789abcdef0123", accessTTL: 900, refreshTTL: 604_800)
+
+    @Test func issuedTokensVerifyWithSimpleJWTClaims() throws {
+        let (token, claims) = jwt.issue(.access, userID: 42, now: 1_000_000)
+        let verified = try jwt.verify(token, as: .access, now: 1_000_100)
+        #expect(verified == claims)
+        #expect(claims.expiresAt == 1_000_900)
+        let payload = Crypto.base64URLDecode(token.split(separator: ".")[1])!
+        let object = try JSONSerialization.jsonObject(with: Data(payload)) as! [String: Any]
+        #expect(Set(object.keys) == ["token_type", "exp", "iat", "jti", "user_id"])
+    }
+
+    @Test func refusals() {
+        let (access, _) = jwt.issue(.access, userID: 7, now: 1_000_000)
+        let (refresh, _) = jwt.issue(.refresh, userID: 7, now: 1_000_000)
+        #expect(throws: JWT.Failure.expired) { try jwt.verify(access, as: .access, now: 1_000_900) }
+        #expect(throws: JWT.Failure.wrongType) { try jwt.verify(refresh, as: .access, now: 1_000_001) }
+        var parts = access.split(separator: ".").map(String.init)
+        let none = Crypto.base64URLEncode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8))
+        #expect(throws: JWT.Failure.unsupportedAlgorithm) { try jwt.verify("\(none).\(parts[1]).", as: .access, now: 1_000_001) }
+        let other = JWT(secret: "another-secret-0123456789abcdef0123456")
+        #expect(throws: JWT.Failure.badSignature) { try other.verify(access, as: .access, now: 1_000_001) }
+        parts[1] = Crypto.base64URLEncode(Array(#"{"token_type":"access","exp":9999999999,"iat":1,"jti":"x","user_id":1}"#.utf8))
+        #expect(throws: JWT.Failure.badSignature) { try jwt.verify(parts.joined(separator: "."), as: .access, now: 1_000_001) }
+        #expect(throws: JWT.Failure.malformed) { try jwt.verify("not-a-token", as: .access) }
+    }
+}
+
+@Suite struct ValidatorsTests {
+    @Test func emails() {
+        #expect(Validators.isEmail("amina@madrasti.ma"))
+        #expect(Validators.isEmail("first.last+tag@school.example.org"))
+        for bad in ["", "a", "a@b", "@b.co", "a@@b.co", "a b@c.co", "a@b..co", "a@.b.co"] { #expect(!Validators.isEmail(bad), "\(bad)") }
+    }
+
+    @Test func phonesAreE164() {
+        #expect(Validators.normalizedPhone("+212 600-000-000") == "+212600000000")
+        #expect(Validators.normalizedPhone("+998 (90) 123.45.67") == "+998901234567")
+        for bad in ["0600000000", "+0600000000", "+12", "+1234567890123456", "+21260000000a"] {
+            #expect(Validators.normalizedPhone(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func passwords() {
+        #expect(Validators.passwordProblems("salam2024").isEmpty)
+        #expect(Validators.passwordProblems("short1").count == 1)
+        #expect(Validators.passwordProblems("onlyletters").count == 1)
+        #expect(Validators.passwordProblems("12345678").count == 1)
+    }
+}
+
+@Suite struct RateLimiterTests {
+    @Test func bucketEmptiesThenRefillsWithTime() {
+        let limiter = RateLimiter()
+        let start = 1_000_000.0
+        let decisions = (0..<4).map { _ in limiter.take("ip:1", limit: 3, period: 60, now: start) }
+        #expect(decisions.map(\.allowed) == [true, true, true, false])
+        #expect(decisions.map(\.remaining) == [2, 1, 0, 0])
+        #expect(decisions[3].retryAfter == 20)
+        #expect(decisions[3].resetEpoch == Int64(start) + 60)
+        #expect(limiter.take("ip:1", limit: 3, period: 60, now: start + 20).allowed, "one token back after 20 s")
+        #expect(limiter.take("ip:2", limit: 3, period: 60, now: start).allowed, "buckets are per key")
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import RESTBridge
+
+/// Against the real PostgreSQL that `make test` starts (HUB_TEST_DATABASE_URL).
+@Suite(.serialized) struct DatabaseTests {
+    static let url = ProcessInfo.processInfo.environment["HUB_TEST_DATABASE_URL"]
+        ?? "postgresql://postgres@127.0.0.1:54329/hub_test"
+
+    @Test func migrationsApplyOnceThenNothing() async throws {
+        let pool = DatabasePool(url: Self.url, workers: 2)
+        let schema = "t_\(UUID().uuidString.prefix(8).lowercased())"
+        let applied: ([Int], [Int], String?) = try await pool.run { connection in
+            try connection.executeScript("CREATE SCHEMA \(schema); SET search_path TO \(schema)")
+            defer { _ = try? connection.executeScript("SET search_path TO public; DROP SCHEMA \(schema) CASCADE") }
+            let first = try Migrations.apply(on: connection)
+            let second = try Migrations.apply(on: connection)
+            let count = try connection.execute("SELECT count(*) AS n FROM schema_migrations").first?.string("n")
+            return (first, second, count)
+        }
+        #expect(applied.0 == Migrations.all.map(\.version))
+        #expect(applied.1 == [])
+        #expect(applied.2 == String(Migrations.all.count))
+    }
+
+    @Test func parametersAreNeverSQL() async throws {
+        let pool = DatabasePool(url: Self.url, workers: 1)
+        let hostile = "x'); DROP TABLE users; --"
+        let echoed = try await pool.run { connection in
+            try connection.executePrepared("SELECT $1::text AS value, $2::text IS NULL AS missing", [hostile, nil]).first
+        }
+        #expect(echoed?.string("value") == hostile)
+        #expect(echoed?.bool("missing") == true)
+    }
+
+    @Test func queryErrorsCarryTheSQLState() async throws {
+        let pool = DatabasePool(url: Self.url, workers: 1)
+        await #expect(throws: DatabaseError.self) {
+            try await pool.run { connection in try connection.execute("SELECT * FROM no_such_table") }
+        }
+        do {
+            _ = try await pool.run { connection in try connection.execute("SELECT 1/0") }
+        } catch let error as DatabaseError {
+            guard case .query(let state, _) = error else { Issue.record("\(error)"); return }
+            #expect(state == "22012")
+        }
+        #expect(pool.health == .connected)
+    }
+
+    @Test func unreachableServerIsUnavailable() async {
+        let pool = DatabasePool(url: "postgresql://postgres@127.0.0.1:1/none", workers: 1)
+        do {
+            _ = try await pool.run { connection in try connection.execute("SELECT 1") }
+            Issue.record("connected to nothing")
+        } catch let error as DatabaseError {
+            guard case .unavailable = error else { Issue.record("\(error)"); return }
+        } catch {
+            Issue.record("\(error)")
+        }
+        #expect(pool.health == .unavailable)
+    }
+
+    @Test func transactionsRollBackOnError() async throws {
+        let pool = DatabasePool(url: Self.url, workers: 1)
+        let table = "tx_\(UUID().uuidString.prefix(8).lowercased())"
+        try await pool.run { connection in try connection.execute("CREATE TABLE \(table) (v int)") }
+        await #expect(throws: DatabaseError.self) {
+            try await pool.transaction { connection in
+                try connection.execute("INSERT INTO \(table) VALUES (1)")
+                try connection.execute("INSERT INTO \(table) VALUES ('not a number')")
+            }
+        }
+        let count = try await pool.run { connection in
+            try connection.execute("SELECT count(*) AS n FROM \(table)").first?.int("n")
+        }
+        #expect(count == 0)
+        try await pool.run { connection in try connection.execute("DROP TABLE \(table)") }
+    }
+}
