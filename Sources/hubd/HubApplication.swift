@@ -1,3 +1,4 @@
+import Channels
 import Foundation
 import Hub
 import RESTBridge
@@ -50,6 +51,17 @@ struct HubApplication {
                          refreshTTL: Int64(configuration.refreshTTL)),
                 serviceKeys: configuration.serviceKeys, limits: limits, logger: logger)
             AuthRoutes.register(on: &router, context: context)
+            let store = NotificationStore(pool: pool)
+            var channel = ChannelConfiguration()
+            channel.heartbeatIntervalMillis = Int64(configuration.heartbeatInterval) * 1000
+            channel.heartbeatTimeoutMillis = Int64(configuration.heartbeatTimeout) * 1000
+            channel.presenceGraceMillis = Int64(configuration.presenceGraceMillis)
+            channel.maxMessageBytes = min(configuration.maxMessageBytes, 1 << 20)
+            let hub = ChannelHub(loopCount: configuration.threads, configuration: channel,
+                                 dependencies: ChannelWiring.dependencies(context: context, store: store))
+            NotificationsEndpoint.register(on: &router, hub: hub)
+            NotificationRoutes.register(on: &router, context: context, store: store, hub: hub)
+            RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
         }
         if configuration.enableEcho { registerConformanceEndpoints(on: &router) }
         return router

@@ -29,6 +29,7 @@ struct HubConfiguration {
     var rateLimitAnonymous = 100
     var rateLimitUser = 1000
     var rateLimitLogin = 10
+    var presenceGraceMillis = 5000
 
     struct Setting {
         let name: String
@@ -62,6 +63,7 @@ struct HubConfiguration {
         Setting(name: "HUB_DATABASE_POOL", help: "PostgreSQL connections (worker threads)", defaultText: "4"),
         Setting(name: "HUB_RATE_LIMIT_ANON", help: "requests per hour per IP without a token", defaultText: "100"),
         Setting(name: "HUB_RATE_LIMIT_USER", help: "requests per hour per signed-in user", defaultText: "1000"),
+        Setting(name: "HUB_PRESENCE_GRACE_MS", help: "delay before a room leave is announced, ms", defaultText: "5000"),
         Setting(name: "HUB_RATE_LIMIT_LOGIN", help: "login/register attempts per minute per IP", defaultText: "10"),
     ]
 
@@ -112,7 +114,7 @@ struct HubConfiguration {
         let reader = Reader(values: values)
         config.host = reader.string("HUB_HOST") ?? config.host
         config.port = try reader.int("HUB_PORT", 0...65535) ?? config.port
-        config.threads = try reader.int("HUB_THREADS", 1...256) ?? config.threads
+        config.threads = try reader.int("HUB_THREADS", 1...64) ?? config.threads
         config.databaseURL = reader.string("HUB_DATABASE_URL")
         if let url = config.databaseURL, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") || url.contains("=")) {
             throw ConfigurationError(description: "HUB_DATABASE_URL must be a postgresql:// URL or a libpq key=value string")
@@ -152,6 +154,7 @@ struct HubConfiguration {
         config.databasePoolSize = try reader.int("HUB_DATABASE_POOL", 1...64) ?? config.databasePoolSize
         config.rateLimitAnonymous = try reader.int("HUB_RATE_LIMIT_ANON", 1...10_000_000) ?? config.rateLimitAnonymous
         config.rateLimitUser = try reader.int("HUB_RATE_LIMIT_USER", 1...10_000_000) ?? config.rateLimitUser
+        config.presenceGraceMillis = try reader.int("HUB_PRESENCE_GRACE_MS", 0...600_000) ?? config.presenceGraceMillis
         config.rateLimitLogin = try reader.int("HUB_RATE_LIMIT_LOGIN", 1...10_000_000) ?? config.rateLimitLogin
         do {
             _ = try SocketAddress.resolve(host: config.host, port: config.port)

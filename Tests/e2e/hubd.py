@@ -42,6 +42,9 @@ class Hubd:
             raise RuntimeError("hubd did not start:\n" + "\n".join(self.lines))
 
     def stop(self):
+        if self.process.poll() is not None and self.process.returncode != 0:
+            print(f"hubd exited with {self.process.returncode}; its last output:")
+            print("\n".join(self.lines[-60:]))
         if self.process.poll() is None:
             self.process.terminate()
             try:

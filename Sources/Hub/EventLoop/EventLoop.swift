@@ -186,7 +186,7 @@ public final class EventLoop: @unchecked Sendable {
             now = MonotonicClock.nowMillis()
             runInbox()
             runLocalTasks()
-            timers.runExpired(now: now)
+            for task in timers.popExpired(now: now) { task() }
             if now >= nextSweep { sweep() }
         }
         while let connection = active.last { connection.close() }

@@ -25,11 +25,15 @@ public struct TimerHeap {
         if heap.contains(where: { $0.sequence == id.sequence }) { cancelled.insert(id.sequence) }
     }
 
-    mutating func runExpired(now: Int64) {
+    /// Removes and returns the tasks that are due; the caller runs them once this returns, so a
+    /// task may schedule or cancel timers without touching the heap while it is being changed.
+    mutating func popExpired(now: Int64) -> [() -> Void] {
+        var due: [() -> Void] = []
         while let first = heap.first, first.deadline <= now {
             let entry = popFirst()
-            if cancelled.remove(entry.sequence) == nil { entry.task() }
+            if cancelled.remove(entry.sequence) == nil { due.append(entry.task) }
         }
+        return due
     }
 
     private mutating func popFirst() -> Entry {

@@ -57,6 +57,41 @@ public enum Migrations {
                 revoked_at  timestamptz
             );
             """),
+        Migration(version: 2, name: "notifications, rooms and members", sql: """
+            CREATE TABLE notifications (
+                id                  bigserial PRIMARY KEY,
+                recipient_id        bigint REFERENCES users ON DELETE CASCADE,
+                notification_type   text NOT NULL,
+                category            text NOT NULL DEFAULT 'general',
+                priority            text NOT NULL DEFAULT 'MEDIUM' CHECK (priority IN ('LOW', 'MEDIUM', 'HIGH', 'URGENT')),
+                title               text NOT NULL,
+                title_arabic        text NOT NULL DEFAULT '',
+                title_french        text NOT NULL DEFAULT '',
+                message             text NOT NULL,
+                message_arabic      text NOT NULL DEFAULT '',
+                message_french      text NOT NULL DEFAULT '',
+                data                jsonb NOT NULL DEFAULT '{}',
+                related_object_type text,
+                related_object_id   text,
+                is_read             boolean NOT NULL DEFAULT false,
+                read_at             timestamptz,
+                status              text NOT NULL DEFAULT 'SENT' CHECK (status IN ('SENT', 'DELIVERED', 'READ', 'FAILED')),
+                delivery_method     text NOT NULL DEFAULT 'IN_APP',
+                requires_action     boolean NOT NULL DEFAULT false,
+                action_taken        boolean NOT NULL DEFAULT false,
+                created_at          timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX notifications_recipient ON notifications (recipient_id, id);
+            CREATE INDEX notifications_unread ON notifications (recipient_id) WHERE NOT is_read;
+
+            CREATE TABLE room_members (
+                room        text NOT NULL,
+                user_id     bigint NOT NULL REFERENCES users ON DELETE CASCADE,
+                added_at    timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (room, user_id)
+            );
+            CREATE INDEX room_members_user ON room_members (user_id);
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

@@ -1,0 +1,207 @@
+import Dispatch
+import Hub
+import Synchronization
+
+/// The sessions of one loop, by user and by room. Touched only on that loop.
+final class LoopRegistry {
+    var all: [ObjectIdentifier: Session] = [:]
+    var byUser: [Int64: [ObjectIdentifier: Session]] = [:]
+    var byRoom: [String: [ObjectIdentifier: Session]] = [:]
+    var sweeping = false
+
+    func sessions(for target: ChannelTarget) -> [Session] {
+        switch target {
+        case .user(let id): byUser[id].map { Array($0.values) } ?? []
+        case .room(let name): byRoom[name].map { Array($0.values) } ?? []
+        case .everyone: byUser.values.flatMap(\.values)
+        }
+    }
+}
+
+/// The registry of `/ws/notifications` sessions across loops, presence, and publishing.
+/// A message is framed once per publish and the same bytes go to every recipient; only the loops
+/// that have recipients get work, found through a small index of loops per user and per room.
+/// @unchecked Sendable: `registries[i]` is touched only on loop i; everything else is a Mutex.
+public final class ChannelHub: @unchecked Sendable {
+    public let configuration: ChannelConfiguration
+    public let dependencies: ChannelDependencies
+    public let bus: ChannelBus
+    private let registries: [LoopRegistry]
+    private let loops: Mutex<[EventLoop?]>
+    private let userLoops = Mutex<[Int64: UInt64]>([:])
+    private let roomLoops = Mutex<[String: UInt64]>([:])
+    let presence: Mutex<PresenceTracker>
+    private let frames = Atomic<Int>(0)
+    private let ticker: DispatchSourceTimer
+
+    public init(loopCount: Int, configuration: ChannelConfiguration, dependencies: ChannelDependencies,
+                bus: ChannelBus = InProcessBus())
+    {
+        precondition(loopCount <= 64, "at most 64 event loops")
+        self.configuration = configuration
+        self.dependencies = dependencies
+        self.bus = bus
+        registries = (0..<loopCount).map { _ in LoopRegistry() }
+        loops = Mutex(Array(repeating: nil, count: loopCount))
+        presence = Mutex(PresenceTracker(graceMillis: configuration.presenceGraceMillis))
+        ticker = DispatchSource.makeTimerSource(queue: .global())
+        bus.attach { [weak self] target, json, id in self?.deliverLocally(target, json: json, notificationID: id) }
+        ticker.setEventHandler { [weak self] in self?.expirePresence(now: WallClock.nowMillis()) }
+        ticker.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
+        ticker.resume()
+    }
+
+    deinit { ticker.cancel() }
+
+    /// Frames built by publishes (one per publish, whatever the audience).
+    public var frameCount: Int { frames.load(ordering: .relaxed) }
+
+    // MARK: Publishing (any thread)
+
+    public func publish(to target: ChannelTarget, json: [UInt8], notificationID: Int64? = nil) {
+        bus.publish(target, json: json, notificationID: notificationID)
+    }
+
+    func deliverLocally(_ target: ChannelTarget, json: [UInt8], notificationID: Int64?) {
+        let mask: UInt64
+        switch target {
+        case .user(let id): mask = userLoops.withLock { $0[id] ?? 0 }
+        case .room(let name): mask = roomLoops.withLock { $0[name] ?? 0 }
+        case .everyone: mask = .max
+        }
+        guard mask != 0 else { return }
+        frames.add(1, ordering: .relaxed)
+        let push = Push(frame: WebSocketFrameEncoder.frame(.text, payload: json), notificationID: notificationID)
+        for loop in loops.withLock({ $0 }) {
+            guard let loop, mask & (1 << UInt64(loop.index)) != 0 else { continue }
+            let registry = loop.index
+            loop.execute { [self] in
+                for session in registries[registry].sessions(for: target) { session.deliver(push) }
+            }
+        }
+    }
+
+    // MARK: Sessions (on their loop)
+
+    func register(_ session: Session, on loop: EventLoop) {
+        loops.withLock { if $0[loop.index] == nil { $0[loop.index] = loop } }
+        let registry = registries[loop.index]
+        registry.all[ObjectIdentifier(session)] = session
+        if !registry.sweeping {
+            registry.sweeping = true
+            scheduleSweep(on: loop)
+        }
+    }
+
+    func bind(_ session: Session, user: ChannelUser, on loop: EventLoop) {
+        let registry = registries[loop.index]
+        if registry.byUser[user.id] == nil {
+            let bit = UInt64(1) << UInt64(loop.index)
+            userLoops.withLock { $0[user.id, default: 0] |= bit }
+        }
+        registry.byUser[user.id, default: [:]][ObjectIdentifier(session)] = session
+        presence.withLock { $0.connect(user.id, session: session.id, now: WallClock.nowMillis()) }
+    }
+
+    func unregister(_ session: Session, on loop: EventLoop) {
+        let registry = registries[loop.index]
+        let key = ObjectIdentifier(session)
+        registry.all[key] = nil
+        guard let user = session.user else { return }
+        for room in session.rooms { leave(session, room: room, on: loop) }
+        registry.byUser[user.id]?[key] = nil
+        if registry.byUser[user.id]?.isEmpty ?? false {
+            registry.byUser[user.id] = nil
+            let bit = UInt64(1) << UInt64(loop.index)
+            userLoops.withLock { index in
+                index[user.id, default: 0] &= ~bit
+                if index[user.id] == 0 { index[user.id] = nil }
+            }
+        }
+        presence.withLock { $0.disconnect(user.id, session: session.id, now: WallClock.nowMillis()) }
+    }
+
+    /// Adds the session to a room; returns the members now online there.
+    func join(_ session: Session, user: ChannelUser, room: String, on loop: EventLoop) -> [PresenceMember] {
+        let registry = registries[loop.index]
+        if registry.byRoom[room] == nil {
+            let bit = UInt64(1) << UInt64(loop.index)
+            roomLoops.withLock { $0[room, default: 0] |= bit }
+        }
+        registry.byRoom[room, default: [:]][ObjectIdentifier(session)] = session
+        let member = PresenceMember(userID: user.id, name: user.displayName, role: user.role)
+        let (diff, members) = presence.withLock { tracker in
+            (tracker.join(room, member: member, session: session.id, now: WallClock.nowMillis()), tracker.members(of: room))
+        }
+        if let diff { publish(to: .room(room), json: Self.encode(diff)) }
+        return members
+    }
+
+    func leave(_ session: Session, room: String, on loop: EventLoop) {
+        let registry = registries[loop.index]
+        registry.byRoom[room]?[ObjectIdentifier(session)] = nil
+        if registry.byRoom[room]?.isEmpty ?? false {
+            registry.byRoom[room] = nil
+            let bit = UInt64(1) << UInt64(loop.index)
+            roomLoops.withLock { index in
+                index[room, default: 0] &= ~bit
+                if index[room] == 0 { index[room] = nil }
+            }
+        }
+        if let user = session.user {
+            presence.withLock { $0.leave(room, userID: user.id, session: session.id, now: WallClock.nowMillis()) }
+        }
+    }
+
+    // MARK: Presence
+
+    /// Announces leaves whose grace period is over (called by the ticker; tests pass their clock).
+    public func expirePresence(now: Int64) {
+        let diffs = presence.withLock { $0.expire(now: now) }
+        for diff in diffs { publish(to: .room(diff.room), json: Self.encode(diff)) }
+    }
+
+    public func members(of room: String) -> [PresenceMember] { presence.withLock { $0.members(of: room) } }
+    public func isOnline(_ userID: Int64) -> Bool { presence.withLock { $0.isOnline(userID) } }
+    public func lastSeen(_ userID: Int64) -> Int64? { presence.withLock { $0.lastSeen(userID) } }
+
+    static func encode(_ diff: PresenceDiff) -> [UInt8] {
+        Envelope.make("presence_diff") { json in
+            json.field("room", diff.room)
+            json.key("joins")
+            writeMembers(diff.joins, to: &json)
+            json.key("leaves")
+            writeMembers(diff.leaves, to: &json)
+        }
+    }
+
+    static func writeMembers(_ members: [PresenceMember], to json: inout JSONWriter) {
+        json.beginArray()
+        for member in members {
+            json.beginObject()
+            json.field("user_id", Int(member.userID))
+            json.field("name", member.name)
+            json.field("role", member.role)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
+    // MARK: Sweep
+
+    /// Once a second per loop: sessions past their auth deadline or token expiry are closed 4401.
+    private func scheduleSweep(on loop: EventLoop) {
+        loop.schedule(afterMillis: 1000) { [weak self] in
+            guard let self else { return }
+            let nowMono = loop.now, nowWall = WallClock.nowMillis() / 1000
+            for session in Array(registries[loop.index].all.values) { session.sweep(monotonicMillis: nowMono, unixSeconds: nowWall) }
+            scheduleSweep(on: loop)
+        }
+    }
+}
+
+/// A message framed once, shared by every session it goes to.
+struct Push {
+    let frame: SharedBytes
+    let notificationID: Int64?
+}

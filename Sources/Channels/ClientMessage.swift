@@ -1,0 +1,75 @@
+import Foundation
+
+/// A message from the client, parsed and checked.
+public enum ClientMessage: Equatable, Sendable {
+    case heartbeat
+    case auth(token: String)
+    case resume(lastID: Int64)
+    case markRead(ids: [Int64])
+    case markAllRead
+    case subscribe(room: String)
+    case unsubscribe(room: String)
+
+    public enum ParseError: Error, Equatable, Sendable {
+        case invalidJSON
+        case unknownType(String)
+        case invalidField(String)
+    }
+
+    public static func parse(_ bytes: [UInt8]) -> Result<ClientMessage, ParseError> {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+            return .failure(.invalidJSON)
+        }
+        guard let type = object["type"] as? String else { return .failure(.invalidField("type")) }
+        // Fields may sit at the top level or inside "data".
+        let fields = (object["data"] as? [String: Any]) ?? object
+        func value(_ name: String) -> Any? { fields[name] ?? object[name] }
+        switch type {
+        case "heartbeat", "ping":
+            return .success(.heartbeat)
+        case "auth":
+            guard let token = value("token") as? String, !token.isEmpty, token.utf8.count < 8192 else {
+                return .failure(.invalidField("token"))
+            }
+            return .success(.auth(token: token))
+        case "resume":
+            guard let id = integer(value("last_id")), id >= 0 else { return .failure(.invalidField("last_id")) }
+            return .success(.resume(lastID: id))
+        case "mark_read":
+            if let id = integer(value("id")) { return .success(.markRead(ids: [id])) }
+            guard let list = value("ids") as? [Any], !list.isEmpty, list.count <= 1000 else {
+                return .failure(.invalidField("ids"))
+            }
+            let ids = list.compactMap(integer)
+            guard ids.count == list.count else { return .failure(.invalidField("ids")) }
+            return .success(.markRead(ids: ids))
+        case "mark_all_read":
+            return .success(.markAllRead)
+        case "subscribe", "unsubscribe":
+            guard let room = value("room") as? String, RoomName.isValid(room) else { return .failure(.invalidField("room")) }
+            return .success(type == "subscribe" ? .subscribe(room: room) : .unsubscribe(room: room))
+        default:
+            return .failure(.unknownType(type))
+        }
+    }
+
+    private static func integer(_ value: Any?) -> Int64? {
+        if let number = value as? NSNumber, String(cString: number.objCType) != "c" {
+            let double = number.doubleValue
+            return double == double.rounded() && abs(double) < 9e15 ? Int64(double) : nil
+        }
+        if let text = value as? String { return Int64(text) }
+        return nil
+    }
+}
+
+/// Room names are `kind:id`: `khatma:12`, `halaka:quran-1`, `class:5`, `group:3`, `course:7`…
+public enum RoomName {
+    public static let kinds: Set<String> = ["khatma", "halaka", "class", "group", "course", "school", "room"]
+
+    public static func isValid(_ name: String) -> Bool {
+        let parts = name.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, kinds.contains(String(parts[0])), (1...64).contains(parts[1].count) else { return false }
+        return parts[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+}

@@ -1,0 +1,29 @@
+import Hub
+
+/// Server messages in the Madrasti envelope: `{"type", "timestamp", "data": {…}}`, with a
+/// top-level `"id"` on notification pushes (the resume cursor).
+public enum Envelope {
+    /// Builds a message; `data` writes the members of the `data` object.
+    public static func make(_ type: String, id: Int64? = nil, now: Int64 = WallClock.nowMillis(),
+                            data: (inout JSONWriter) -> Void) -> [UInt8]
+    {
+        var json = JSONWriter(capacity: 256)
+        json.beginObject()
+        json.field("type", type)
+        if let id { json.key("id"); json.int(id) }
+        json.field("timestamp", WallClock.iso8601(millis: now))
+        json.key("data")
+        json.beginObject()
+        data(&json)
+        json.endObject()
+        json.endObject()
+        return json.bytes
+    }
+
+    public static func error(_ code: String, _ message: String) -> [UInt8] {
+        make("error") { json in
+            json.field("code", code)
+            json.field("message", message)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Hub
+
+/// Registers `/ws/notifications/` and `/ws/notifications/{user_id}/`. A token in the
+/// `Authorization: Bearer` header or `?token=` is checked before the upgrade (401 if bad, 403 if
+/// the path names another user); without one the upgrade succeeds and the first message must be
+/// `auth`. `?last_id=` asks for a replay right after `connected`.
+public enum NotificationsEndpoint {
+    public static func register(on router: inout Router, hub: ChannelHub) {
+        var options = WebSocketOptions()
+        options.maxMessageBytes = hub.configuration.maxMessageBytes
+        options.pingIntervalMillis = hub.configuration.heartbeatIntervalMillis
+        options.timeoutMillis = hub.configuration.heartbeatTimeoutMillis
+        options.timeoutCloseCode = CloseCode.heartbeatTimeout.rawValue
+        options.slowConsumerCloseCode = CloseCode.slowConsumer.rawValue
+        options.outboundLimit = 1 << 20
+        for path in ["/ws/notifications/", "/ws/notifications/{user_id}/"] {
+            router.webSocket(path, options: options) { request, acceptor in
+                accept(request, acceptor, hub: hub)
+            }
+        }
+    }
+
+    private static func accept(_ request: HTTPRequest, _ acceptor: WebSocketAcceptor, hub: ChannelHub) {
+        let pathText = request.parameter("user_id")
+        let pathUserID = pathText.flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil }
+        if pathText != nil && pathUserID == nil {
+            return acceptor.reject(.error(.notFound, code: "NOT_FOUND", message: "Unknown user id in path"))
+        }
+        let query = request.query
+        let resume = query["last_id"].flatMap { Int64($0) }
+        if query["last_id"] != nil && resume == nil {
+            return acceptor.reject(.error(.badRequest, code: "VALIDATION_ERROR", message: "last_id must be an integer",
+                                          details: [("last_id", ["A valid integer is required."])]))
+        }
+        var token: String?
+        if let header = request.headers["Authorization"], header.lowercased().hasPrefix("bearer ") {
+            token = String(header.dropFirst(7)).trimmingSpaces
+        } else if let fromQuery = query["token"], !fromQuery.isEmpty {
+            token = fromQuery
+        }
+        guard let token else {
+            acceptor.accept { Session(hub: hub, user: nil, pathUserID: pathUserID, resumeFrom: resume) }
+            return
+        }
+        let verify = hub.dependencies.verifyToken
+        Task {
+            switch await verify(token) {
+            case .failure(let rejection):
+                let message = if case .invalid(let why) = rejection { why } else { "Token has expired" }
+                acceptor.reject(.error(.unauthorized, code: "AUTHENTICATION_REQUIRED", message: message))
+            case .success(let user):
+                if let pathUserID, pathUserID != user.id {
+                    acceptor.reject(.error(.forbidden, code: "PERMISSION_DENIED", message: "The path names another user"))
+                    return
+                }
+                acceptor.accept { Session(hub: hub, user: user, pathUserID: pathUserID, resumeFrom: resume) }
+            }
+        }
+    }
+}
+
+/// Small helpers the channel needs.
+public enum Crypto {}

@@ -1,0 +1,115 @@
+/// A user as other room members see them.
+public struct PresenceMember: Sendable, Equatable, Hashable {
+    public let userID: Int64
+    public let name: String
+    public let role: String
+
+    public init(userID: Int64, name: String, role: String) {
+        self.userID = userID
+        self.name = name
+        self.role = role
+    }
+}
+
+/// A change of a room's online members.
+public struct PresenceDiff: Sendable, Equatable {
+    public let room: String
+    public var joins: [PresenceMember]
+    public var leaves: [PresenceMember]
+}
+
+/// Who is online, in which rooms, counted by sessions: a user is online while any session is. A
+/// leave is announced only after a grace period without any session, so a page reload (close,
+/// then reconnect within the grace) shows no leave and no join. Pure state with the time passed
+/// in, so tests drive it with a fake clock.
+public struct PresenceTracker: Sendable {
+    private struct RoomState: Sendable {
+        var sessions: [Int64: Set<String>] = [:]
+        var members: [Int64: PresenceMember] = [:]
+        var pendingLeaves: [Int64: Int64] = [:]
+    }
+
+    public let graceMillis: Int64
+    private var rooms: [String: RoomState] = [:]
+    private var sessions: [Int64: Set<String>] = [:]
+    private var pendingOffline: [Int64: Int64] = [:]
+    private var lastSeenMillis: [Int64: Int64] = [:]
+
+    public init(graceMillis: Int64) {
+        self.graceMillis = graceMillis
+    }
+
+    public mutating func connect(_ userID: Int64, session: String, now: Int64) {
+        sessions[userID, default: []].insert(session)
+        pendingOffline[userID] = nil
+        lastSeenMillis[userID] = now
+    }
+
+    public mutating func disconnect(_ userID: Int64, session: String, now: Int64) {
+        sessions[userID]?.remove(session)
+        lastSeenMillis[userID] = now
+        if sessions[userID]?.isEmpty ?? true {
+            sessions[userID] = nil
+            pendingOffline[userID] = now + graceMillis
+        }
+    }
+
+    /// Adds a session to a room; a diff when the user was not there (nor about to leave).
+    public mutating func join(_ room: String, member: PresenceMember, session: String, now: Int64) -> PresenceDiff? {
+        var state = rooms[room] ?? RoomState()
+        defer { rooms[room] = state }
+        let wasPresent = !(state.sessions[member.userID]?.isEmpty ?? true) || state.pendingLeaves[member.userID] != nil
+        state.sessions[member.userID, default: []].insert(session)
+        state.members[member.userID] = member
+        state.pendingLeaves[member.userID] = nil
+        return wasPresent ? nil : PresenceDiff(room: room, joins: [member], leaves: [])
+    }
+
+    /// Removes a session from a room; the leave becomes a diff in `expire` after the grace period.
+    public mutating func leave(_ room: String, userID: Int64, session: String, now: Int64) {
+        guard var state = rooms[room] else { return }
+        state.sessions[userID]?.remove(session)
+        if state.sessions[userID]?.isEmpty ?? false {
+            state.sessions[userID] = nil
+            state.pendingLeaves[userID] = now + graceMillis
+        }
+        rooms[room] = state
+    }
+
+    /// Leaves whose grace period is over, as diffs per room.
+    public mutating func expire(now: Int64) -> [PresenceDiff] {
+        var diffs: [PresenceDiff] = []
+        for (room, var state) in rooms where !state.pendingLeaves.isEmpty {
+            var leaves: [PresenceMember] = []
+            for (userID, deadline) in state.pendingLeaves where deadline <= now {
+                state.pendingLeaves[userID] = nil
+                if let member = state.members.removeValue(forKey: userID) { leaves.append(member) }
+            }
+            if state.sessions.isEmpty && state.pendingLeaves.isEmpty {
+                rooms[room] = nil
+            } else {
+                rooms[room] = state
+            }
+            if !leaves.isEmpty {
+                diffs.append(PresenceDiff(room: room, joins: [], leaves: leaves.sorted { $0.userID < $1.userID }))
+            }
+        }
+        for (userID, deadline) in pendingOffline where deadline <= now { pendingOffline[userID] = nil }
+        return diffs.sorted { $0.room < $1.room }
+    }
+
+    /// Online members of a room (those within their grace period included), by user id.
+    public func members(of room: String) -> [PresenceMember] {
+        guard let state = rooms[room] else { return [] }
+        return state.members.values.sorted { $0.userID < $1.userID }
+    }
+
+    public func isOnline(_ userID: Int64) -> Bool {
+        sessions[userID] != nil || pendingOffline[userID] != nil
+    }
+
+    public func sessionCount(_ userID: Int64) -> Int { sessions[userID]?.count ?? 0 }
+
+    /// Milliseconds (the clock passed in) of the user's latest connect or disconnect.
+    public func lastSeen(_ userID: Int64) -> Int64? { lastSeenMillis[userID] }
+}

@@ -1,0 +1,154 @@
+import Channels
+import Foundation
+import Hub
+
+/// The notification endpoints this far: create (staff or service key; stored, then pushed live),
+/// list, detail, unread count, mark read / all read, with the seeds' aliases. Every change of
+/// read state also reaches the user's open sessions as `notification_read`.
+public enum NotificationRoutes {
+    public static func register(on router: inout Router, context: APIContext, store: NotificationStore, hub: ChannelHub) {
+        context.route(&router, .POST, ["/api/v1/notifications/", "/api/notifications/"], access: .staffOrService) { request in
+            var errors = FieldErrors()
+            let body = try request.body()
+            let recipient = body.integer("recipient", &errors, required: true)
+            let type = body.string("notification_type", &errors, required: true, maxLength: 64)
+            let title = body.string("title", &errors, required: true, maxLength: 255)
+            let message = body.string("message", &errors, required: true, maxLength: 5000)
+            let priority = (body.string("priority", &errors, maxLength: 10) ?? "MEDIUM").uppercased()
+            if !["LOW", "MEDIUM", "HIGH", "URGENT"].contains(priority) {
+                errors.add("priority", "Must be one of: LOW, MEDIUM, HIGH, URGENT.")
+            }
+            var dataText = "{}"
+            if let data = body.object["data"], !(data is NSNull) {
+                if let object = data as? [String: Any], let encoded = try? JSONSerialization.data(withJSONObject: object) {
+                    dataText = String(decoding: encoded, as: UTF8.self)
+                } else {
+                    errors.add("data", "Must be a JSON object.")
+                }
+            }
+            let new = NotificationStore.NewNotification(
+                recipient: recipient ?? 0, type: type ?? "", category: body.string("category", &errors, maxLength: 64) ?? "general",
+                priority: priority, title: title ?? "", titleArabic: body.string("title_arabic", &errors, maxLength: 255) ?? "",
+                titleFrench: body.string("title_french", &errors, maxLength: 255) ?? "", message: message ?? "",
+                messageArabic: body.string("message_arabic", &errors, maxLength: 5000) ?? "",
+                messageFrench: body.string("message_french", &errors, maxLength: 5000) ?? "", data: dataText,
+                relatedObjectType: body.string("related_object_type", &errors, maxLength: 64),
+                relatedObjectID: body.string("related_object_id", &errors, maxLength: 64),
+                requiresAction: body.bool("requires_action", &errors) ?? false)
+            try errors.throwIfAny()
+            guard try await context.users.find(id: new.recipient) != nil else {
+                throw APIError.validation([("recipient", ["No user with this id."])])
+            }
+            let stored = try await store.insert(new)
+            hub.publish(to: .user(new.recipient), json: stored.push, notificationID: stored.id)
+            return .json(.created, stored.json)
+        }
+        context.route(&router, .GET, ["/api/v1/notifications/", "/api/notifications/", "/api/attendance/notifications/"]) { request in
+            let user = try request.requireUser()
+            let query = request.http.query
+            var errors = FieldErrors()
+            let page = parsePositive(query["page"], "page", default: 1, max: 1_000_000, &errors)
+            let size = parsePositive(query["page_size"], "page_size", default: 20, max: 100, &errors)
+            var isRead: Bool?
+            if let text = query["is_read"] {
+                switch text.lowercased() {
+                case "true", "1": isRead = true
+                case "false", "0": isRead = false
+                default: errors.add("is_read", "Must be true or false.")
+                }
+            }
+            try errors.throwIfAny()
+            let (items, total) = try await store.list(userID: user.id, isRead: isRead, offset: (page - 1) * size, limit: size)
+            return .json(.ok, paginated(items, total: total, page: page, size: size, request: request.http))
+        }
+        context.route(&router, .GET, ["/api/v1/notifications/unread-count/", "/api/notifications/unread-count/",
+                                      "/api/attendance/notifications/unread_count/"]) { request in
+            let user = try request.requireUser()
+            let count = try await store.unreadCount(userID: user.id)
+            return .json(.ok, Array(#"{"unread_count":\#(count),"count":\#(count)}"#.utf8))
+        }
+        context.route(&router, .GET, ["/api/v1/notifications/{id}/", "/api/notifications/{id}/",
+                                      "/api/attendance/notifications/{id}/"]) { request in
+            let user = try request.requireUser()
+            let notification = try await owned(request, user: user, store: store)
+            return .json(.ok, notification.json)
+        }
+        let readPaths = ["/api/v1/notifications/{id}/read/", "/api/v1/notifications/{id}/mark-read/",
+                         "/api/notifications/{id}/read/", "/api/attendance/notifications/{id}/mark_read/"]
+        for method in [HTTPMethod.POST, .PATCH] {
+            context.route(&router, method, readPaths) { request in
+                let user = try request.requireUser()
+                let notification = try await owned(request, user: user, store: store)
+                let outcome = try await store.markRead(userID: user.id, ids: [notification.id])
+                announceRead(hub, user.id, outcome)
+                guard let updated = try await store.find(id: notification.id) else { throw APIError.notFound("Notification") }
+                return .json(.ok, updated.json)
+            }
+            context.route(&router, method, ["/api/v1/notifications/mark-all-read/", "/api/notifications/mark-all-read/",
+                                            "/api/attendance/notifications/mark_all_read/"]) { request in
+                let user = try request.requireUser()
+                let outcome = try await store.markRead(userID: user.id, ids: nil)
+                announceRead(hub, user.id, outcome)
+                return .json(.ok, Array(#"{"marked":\#(outcome.ids.count),"unread_count":\#(outcome.unread)}"#.utf8))
+            }
+        }
+    }
+
+    static func announceRead(_ hub: ChannelHub, _ userID: Int64, _ outcome: (ids: [Int64], unread: Int)) {
+        hub.publish(to: .user(userID), json: Envelope.make("notification_read") { json in
+            json.key("ids")
+            json.beginArray()
+            for id in outcome.ids { json.int(id) }
+            json.endArray()
+            json.field("unread_count", outcome.unread)
+        })
+    }
+
+    /// The notification named in the path, if it is the caller's: 404 when absent, 403 when another's.
+    private static func owned(_ request: APIRequest, user: User, store: NotificationStore) async throws -> StoredNotification {
+        guard let id = request.http.parameter("id").flatMap({ Int64($0) }) else { throw APIError.notFound("Notification") }
+        guard let notification = try await store.find(id: id) else { throw APIError.notFound("Notification") }
+        guard notification.recipientID == user.id else {
+            throw APIError.forbidden("This notification belongs to another user")
+        }
+        return notification
+    }
+
+    static func parsePositive(_ text: String?, _ name: String, default value: Int, max: Int, _ errors: inout FieldErrors) -> Int {
+        guard let text else { return value }
+        guard let number = Int(text), number >= 1, number <= max else {
+            errors.add(name, "Must be a whole number from 1 to \(max).")
+            return value
+        }
+        return number
+    }
+
+    /// DRF pagination: `count`, `next`, `previous`, `results`, plus `page_info`.
+    static func paginated(_ items: [StoredNotification], total: Int, page: Int, size: Int, request: HTTPRequest) -> [UInt8] {
+        let pages = max(1, (total + size - 1) / size)
+        func link(_ page: Int) -> String {
+            var pairs = request.query.pairs.filter { $0.name != "page" }.map { "\($0.name)=\($0.value)" }
+            pairs.append("page=\(page)")
+            return request.path + "?" + pairs.joined(separator: "&")
+        }
+        var json = JSONWriter(capacity: 1024 + items.count * 600)
+        json.beginObject()
+        json.field("count", total)
+        json.key("next"); if page < pages { json.string(link(page + 1)) } else { json.null() }
+        json.key("previous"); if page > 1 { json.string(link(page - 1)) } else { json.null() }
+        json.key("results")
+        json.beginArray()
+        for item in items { item.write(to: &json) }
+        json.endArray()
+        json.key("page_info")
+        json.beginObject()
+        json.field("page", page)
+        json.field("page_size", size)
+        json.field("total_pages", pages)
+        json.field("has_next", page < pages)
+        json.field("has_previous", page > 1)
+        json.endObject()
+        json.endObject()
+        return json.bytes
+    }
+}

@@ -1,0 +1,165 @@
+import Channels
+import Foundation
+import Hub
+
+/// Room membership (mirrored by backends and staff) and presence over REST.
+public enum RoomAndPresenceRoutes {
+    public static func register(on router: inout Router, context: APIContext, hub: ChannelHub) {
+        let pool = context.pool
+        context.route(&router, .GET, ["/api/v1/rooms/{room}/members/"], access: .userOrService) { request in
+            let room = try roomName(request)
+            if let user = request.caller.user, !user.role.isStaff, try await !isMember(pool, room, user.id) {
+                throw APIError.forbidden("Only members and staff may list a room")
+            }
+            let ids = try await pool.run { connection in
+                try connection.executePrepared("SELECT user_id FROM room_members WHERE room = $1 ORDER BY user_id", [room])
+                    .rows.compactMap { $0.int("user_id") }
+            }
+            var json = JSONWriter()
+            json.beginObject()
+            json.field("room", room)
+            json.field("count", ids.count)
+            json.key("members")
+            json.beginArray()
+            for id in ids {
+                json.beginObject()
+                json.field("user_id", id)
+                json.field("online", hub.isOnline(Int64(id)))
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+            return .json(.ok, json.bytes)
+        }
+        context.route(&router, .POST, ["/api/v1/rooms/{room}/members/"], access: .staffOrService) { request in
+            let room = try roomName(request)
+            let ids = try userIDs(request)
+            let added = try await pool.transaction { connection -> Int in
+                let known = try connection.executePrepared("SELECT count(*) AS n FROM users WHERE id = ANY($1::bigint[])",
+                                                           [arrayLiteral(ids)]).first?.int("n") ?? 0
+                guard known == Set(ids).count else { throw APIError.validation([("user_ids", ["Unknown user id in the list."])]) }
+                return try connection.executePrepared("""
+                    INSERT INTO room_members (room, user_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING
+                    """, [room, arrayLiteral(ids)]).affectedRows
+            }
+            return .json(.created, Array(#"{"room":"\#(room)","added":\#(added)}"#.utf8))
+        }
+        context.route(&router, .DELETE, ["/api/v1/rooms/{room}/members/{user_id}/"], access: .staffOrService) { request in
+            let room = try roomName(request)
+            guard let userID = request.http.parameter("user_id").flatMap({ Int64($0) }) else { throw APIError.notFound("Member") }
+            let removed = try await pool.run { connection in
+                try connection.executePrepared("DELETE FROM room_members WHERE room = $1 AND user_id = $2",
+                                               [room, String(userID)]).affectedRows
+            }
+            guard removed == 1 else { throw APIError.notFound("Member") }
+            return HTTPResponse(status: .noContent)
+        }
+        context.route(&router, .GET, ["/api/v1/presence/users/{id}/"], access: .userOrService) { request in
+            guard let id = request.http.parameter("id").flatMap({ Int64($0) }) else { throw APIError.notFound("User") }
+            var json = JSONWriter()
+            writePresence(id, hub: hub, to: &json)
+            return .json(.ok, json.bytes)
+        }
+        context.route(&router, .POST, ["/api/v1/presence/query/"], access: .userOrService) { request in
+            let ids = try userIDs(request)
+            var json = JSONWriter()
+            json.beginObject()
+            json.key("results")
+            json.beginArray()
+            for id in ids { writePresence(id, hub: hub, to: &json) }
+            json.endArray()
+            json.endObject()
+            return .json(.ok, json.bytes)
+        }
+        context.route(&router, .GET, ["/api/v1/presence/rooms/{room}/"], access: .userOrService) { request in
+            let room = try roomName(request)
+            if let user = request.caller.user, !user.role.isStaff, try await !isMember(pool, room, user.id) {
+                throw APIError.forbidden("Only members and staff may see a room's presence")
+            }
+            let members = hub.members(of: room)
+            var json = JSONWriter()
+            json.beginObject()
+            json.field("room", room)
+            json.field("count", members.count)
+            json.key("members")
+            json.beginArray()
+            for member in members {
+                json.beginObject()
+                json.field("user_id", Int(member.userID))
+                json.field("name", member.name)
+                json.field("role", member.role)
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+            return .json(.ok, json.bytes)
+        }
+    }
+
+    static func isMember(_ pool: DatabasePool, _ room: String, _ userID: Int64) async throws -> Bool {
+        try await pool.run { connection in
+            !(try connection.executePrepared("SELECT 1 FROM room_members WHERE room = $1 AND user_id = $2",
+                                             [room, String(userID)]).rows.isEmpty)
+        }
+    }
+
+    private static func roomName(_ request: APIRequest) throws(APIError) -> String {
+        guard let room = request.http.parameter("room"), RoomName.isValid(room) else {
+            throw APIError.validation([("room", ["Room names are kind:id, such as class:5 or khatma:12."])])
+        }
+        return room
+    }
+
+    private static func userIDs(_ request: APIRequest) throws(APIError) -> [Int64] {
+        let body = try request.body()
+        guard let list = body.object["user_ids"] as? [Any], !list.isEmpty, list.count <= 10_000 else {
+            throw APIError.validation([("user_ids", ["A non-empty list of at most 10000 user ids is required."])])
+        }
+        let ids = list.compactMap { ($0 as? NSNumber).flatMap { String(cString: $0.objCType) == "c" ? nil : $0.int64Value } }
+        guard ids.count == list.count, ids.allSatisfy({ $0 > 0 }) else {
+            throw APIError.validation([("user_ids", ["Every user id must be a positive integer."])])
+        }
+        return ids
+    }
+
+    private static func arrayLiteral(_ ids: [Int64]) -> String { "{" + ids.map(String.init).joined(separator: ",") + "}" }
+
+    private static func writePresence(_ id: Int64, hub: ChannelHub, to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("user_id", Int(id))
+        json.field("online", hub.isOnline(id))
+        json.key("last_seen")
+        if let seen = hub.lastSeen(id) { json.string(WallClock.iso8601(millis: seen)) } else { json.null() }
+        json.endObject()
+    }
+}
+
+/// The channel's dependencies built from the store and the token code.
+public enum ChannelWiring {
+    public static func dependencies(context: APIContext, store: NotificationStore) -> ChannelDependencies {
+        let pool = context.pool
+        return ChannelDependencies(
+            verifyToken: { token in
+                let claims: JWT.Claims
+                do throws(JWT.Failure) {
+                    claims = try context.tokens.jwt.verify(token, as: .access)
+                } catch {
+                    return .failure(error == .expired ? .expired : .invalid(error.message))
+                }
+                guard let user = try? await context.users.find(id: claims.userID), user.isActive else {
+                    return .failure(.invalid("User not found or inactive"))
+                }
+                return .success(ChannelUser(id: user.id, displayName: user.fullName.isEmpty ? user.email : user.fullName,
+                                            role: user.role.rawValue, isStaff: user.role.isStaff,
+                                            tokenExpiresAt: claims.expiresAt))
+            },
+            canJoinRoom: { user, room in
+                (try? await RoomAndPresenceRoutes.isMember(pool, room, user.id)) ?? false
+            },
+            history: { userID, after, limit in
+                try await store.history(userID: userID, after: after, limit: limit).map { StoredPush(id: $0.id, json: $0.push) }
+            },
+            unreadCount: { userID in try await store.unreadCount(userID: userID) },
+            markRead: { userID, ids in try await store.markRead(userID: userID, ids: ids) })
+    }
+}
