@@ -22,7 +22,10 @@ let package = Package(
         .target(name: "Hub", dependencies: ["CHubSystem", "COpenSSL"]),
         .target(name: "Channels", dependencies: ["Hub"]),
         .target(name: "NotifyDrivers", dependencies: ["Hub", "COpenSSL"]),
-        .target(name: "RESTBridge", dependencies: ["Hub", "Channels", "NotifyDrivers", "CLibPQ", "COpenSSL"]),
+        .target(
+            name: "RESTBridge", dependencies: ["Hub", "Channels", "NotifyDrivers", "CLibPQ", "COpenSSL"],
+            resources: [.copy("Catalogue/events.json")]
+        ),
         .executableTarget(name: "hubd", dependencies: ["Hub", "Channels", "RESTBridge", "NotifyDrivers"]),
         .executableTarget(name: "loadtest", dependencies: ["Hub"], path: "loadtest", exclude: ["scripts"]),
         .target(name: "HubTestSupport", dependencies: ["Hub"], path: "Tests/HubTestSupport"),

@@ -8,8 +8,10 @@ struct HubApplication {
     let configuration: HubConfiguration
     let logger: Logger
     let pool: DatabasePool?
+    let catalogue: EventCatalogue
 
-    init(configuration: HubConfiguration, logger: Logger) {
+    init(configuration: HubConfiguration, logger: Logger) throws {
+        catalogue = try EventCatalogue.bundled()
         self.configuration = configuration
         self.logger = logger
         pool = configuration.databaseURL.map { DatabasePool(url: $0, workers: configuration.databasePoolSize) }
@@ -62,6 +64,9 @@ struct HubApplication {
             NotificationsEndpoint.register(on: &router, hub: hub)
             NotificationRoutes.register(on: &router, context: context, store: store, hub: hub)
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
+            PreferencesRoutes.register(on: &router, context: context)
+            GuardianRoutes.register(on: &router, context: context)
+            EventRoutes.register(on: &router, context: context, catalogue: catalogue, hub: hub)
         }
         if configuration.enableEcho { registerConformanceEndpoints(on: &router) }
         return router

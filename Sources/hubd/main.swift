@@ -21,7 +21,13 @@ do {
 
 signal(SIGPIPE, SIG_IGN)
 let logger = Logger(level: configuration.logLevel)
-let app = HubApplication(configuration: configuration, logger: logger)
+let app: HubApplication
+do {
+    app = try HubApplication(configuration: configuration, logger: logger)
+} catch {
+    FileHandle.standardError.write(Data("hubd: cannot load the event catalogue: \(error)\n".utf8))
+    exit(1)
+}
 
 let server: Server
 do {

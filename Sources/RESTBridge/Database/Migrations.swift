@@ -92,6 +92,97 @@ public enum Migrations {
             );
             CREATE INDEX room_members_user ON room_members (user_id);
             """),
+        Migration(version: 3, name: "preferences, events, outbox, announcements", sql: """
+            CREATE TABLE notification_preferences (
+                user_id                     bigint PRIMARY KEY REFERENCES users ON DELETE CASCADE,
+                in_app_enabled              boolean NOT NULL DEFAULT true,
+                email_enabled               boolean NOT NULL DEFAULT false,
+                sms_enabled                 boolean NOT NULL DEFAULT false,
+                telegram_enabled            boolean NOT NULL DEFAULT false,
+                telegram_chat_id            text,
+                telegram_disabled_reason    text,
+                phone_number                text,
+                payment_notifications       boolean NOT NULL DEFAULT true,
+                homework_notifications      boolean NOT NULL DEFAULT true,
+                lesson_notifications        boolean NOT NULL DEFAULT true,
+                attendance_notifications    boolean NOT NULL DEFAULT true,
+                gamification_notifications  boolean NOT NULL DEFAULT true,
+                grades_notifications        boolean NOT NULL DEFAULT true,
+                khatma_notifications        boolean NOT NULL DEFAULT true,
+                halaka_notifications        boolean NOT NULL DEFAULT true,
+                course_notifications        boolean NOT NULL DEFAULT true,
+                system_notifications        boolean NOT NULL DEFAULT true,
+                language                    text CHECK (language IN ('en', 'ar', 'fr')),
+                timezone                    text NOT NULL DEFAULT 'UTC',
+                quiet_hours_enabled         boolean NOT NULL DEFAULT false,
+                quiet_hours_start           time NOT NULL DEFAULT '22:00',
+                quiet_hours_end             time NOT NULL DEFAULT '07:00',
+                updated_at                  timestamptz NOT NULL DEFAULT now()
+            );
+
+            -- Domain events posted by backends; the idempotency key makes a retry create nothing.
+            CREATE TABLE events (
+                id                  bigserial PRIMARY KEY,
+                idempotency_key     text UNIQUE,
+                event_type          text NOT NULL,
+                recipients          jsonb NOT NULL,
+                data                jsonb NOT NULL DEFAULT '{}',
+                notification_ids    bigint[] NOT NULL DEFAULT '{}',
+                created_at          timestamptz NOT NULL DEFAULT now()
+            );
+
+            ALTER TABLE notifications ADD COLUMN event_id bigint REFERENCES events ON DELETE SET NULL;
+            CREATE INDEX notifications_announcements ON notifications (id) WHERE recipient_id IS NULL;
+
+            -- Read state of announcements (notifications with no recipient, shown to everyone).
+            CREATE TABLE announcement_reads (
+                notification_id bigint NOT NULL REFERENCES notifications ON DELETE CASCADE,
+                user_id         bigint NOT NULL REFERENCES users ON DELETE CASCADE,
+                read_at         timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (user_id, notification_id)
+            );
+
+            -- The outbox: one row per notification and external channel, written in the same
+            -- transaction as the notification; the worker sends it after.
+            CREATE TABLE deliveries (
+                id              bigserial PRIMARY KEY,
+                notification_id bigint NOT NULL REFERENCES notifications ON DELETE CASCADE,
+                user_id         bigint NOT NULL REFERENCES users ON DELETE CASCADE,
+                channel         text NOT NULL CHECK (channel IN ('EMAIL', 'SMS', 'TELEGRAM')),
+                destination     text NOT NULL,
+                status          text NOT NULL DEFAULT 'PENDING'
+                                CHECK (status IN ('PENDING', 'SENDING', 'DELIVERED', 'RETRY', 'FAILED')),
+                attempts        integer NOT NULL DEFAULT 0,
+                available_at    timestamptz NOT NULL DEFAULT now(),
+                last_error      text,
+                provider_id     text,
+                created_at      timestamptz NOT NULL DEFAULT now(),
+                updated_at      timestamptz NOT NULL DEFAULT now(),
+                UNIQUE (notification_id, channel, user_id)
+            );
+            CREATE INDEX deliveries_due ON deliveries (available_at) WHERE status IN ('PENDING', 'RETRY');
+
+            -- When `at` falls in the quiet hours [qs, qe) of time zone `tz`, the moment they end; else NULL.
+            CREATE FUNCTION hub_quiet_until(tz text, qs time, qe time, at timestamptz) RETURNS timestamptz
+            LANGUAGE plpgsql STABLE AS $$
+            DECLARE
+                local_time timestamp := at AT TIME ZONE tz;
+                t time := local_time::time;
+                end_local timestamp;
+            BEGIN
+                IF qs = qe THEN RETURN NULL; END IF;
+                IF qs < qe THEN
+                    IF t >= qs AND t < qe THEN end_local := local_time::date + qe; ELSE RETURN NULL; END IF;
+                ELSIF t >= qs THEN
+                    end_local := local_time::date + 1 + qe;
+                ELSIF t < qe THEN
+                    end_local := local_time::date + qe;
+                ELSE
+                    RETURN NULL;
+                END IF;
+                RETURN end_local AT TIME ZONE tz;
+            END $$;
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

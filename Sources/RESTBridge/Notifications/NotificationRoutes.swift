@@ -44,22 +44,52 @@ public enum NotificationRoutes {
             return .json(.created, stored.json)
         }
         context.route(&router, .GET, ["/api/v1/notifications/", "/api/notifications/", "/api/attendance/notifications/"]) { request in
+            try await list(request, store: store, unreadOnly: false)
+        }
+        context.route(&router, .GET, ["/api/v1/notifications/unread/", "/api/notifications/unread/",
+                                      "/api/attendance/notifications/unread/"]) { request in
+            try await list(request, store: store, unreadOnly: true)
+        }
+        context.route(&router, .POST, ["/api/v1/notifications/bulk-read/", "/api/v1/notifications/bulk_read/",
+                                       "/api/notifications/bulk-read/", "/api/attendance/notifications/bulk_read/"]) { request in
             let user = try request.requireUser()
-            let query = request.http.query
-            var errors = FieldErrors()
-            let page = parsePositive(query["page"], "page", default: 1, max: 1_000_000, &errors)
-            let size = parsePositive(query["page_size"], "page_size", default: 20, max: 100, &errors)
-            var isRead: Bool?
-            if let text = query["is_read"] {
-                switch text.lowercased() {
-                case "true", "1": isRead = true
-                case "false", "0": isRead = false
-                default: errors.add("is_read", "Must be true or false.")
-                }
+            let body = try request.body()
+            guard let list = body.object["ids"] as? [Any], !list.isEmpty, list.count <= 1000 else {
+                throw APIError.validation([("ids", ["A non-empty list of at most 1000 notification ids is required."])])
             }
-            try errors.throwIfAny()
-            let (items, total) = try await store.list(userID: user.id, isRead: isRead, offset: (page - 1) * size, limit: size)
-            return .json(.ok, paginated(items, total: total, page: page, size: size, request: request.http))
+            let ids = list.compactMap { ($0 as? NSNumber).flatMap { String(cString: $0.objCType) == "c" ? nil : $0.int64Value } }
+            guard ids.count == list.count else { throw APIError.validation([("ids", ["Every id must be an integer."])]) }
+            let outcome = try await store.markRead(userID: user.id, ids: ids)
+            announceRead(hub, user.id, outcome)
+            return .json(.ok, Array(#"{"marked":\#(outcome.ids.count),"unread_count":\#(outcome.unread)}"#.utf8))
+        }
+        context.route(&router, .GET, ["/api/v1/notifications/{id}/deliveries/"]) { request in
+            let user = try request.requireUser()
+            let notification = try await owned(request, user: user, store: store)
+            let rows = try await store.deliveries(notificationID: notification.id)
+            var json = JSONWriter()
+            json.beginObject()
+            json.key("notification_id"); json.int(notification.id)
+            json.key("results")
+            json.beginArray()
+            json.beginObject()
+            json.field("channel", "IN_APP")
+            json.field("status", "DELIVERED")
+            json.endObject()
+            for row in rows {
+                json.beginObject()
+                for name in ["channel", "destination", "status", "last_error", "provider_id", "available_at", "created_at",
+                             "updated_at"]
+                {
+                    json.key(name)
+                    if let value = row.string(name) { json.string(value) } else { json.null() }
+                }
+                json.field("attempts", row.int("attempts") ?? 0)
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+            return .json(.ok, json.bytes)
         }
         context.route(&router, .GET, ["/api/v1/notifications/unread-count/", "/api/notifications/unread-count/",
                                       "/api/attendance/notifications/unread_count/"]) { request in
@@ -81,7 +111,9 @@ public enum NotificationRoutes {
                 let notification = try await owned(request, user: user, store: store)
                 let outcome = try await store.markRead(userID: user.id, ids: [notification.id])
                 announceRead(hub, user.id, outcome)
-                guard let updated = try await store.find(id: notification.id) else { throw APIError.notFound("Notification") }
+                guard let (updated, _) = try await store.find(id: notification.id, for: user.id) else {
+                    throw APIError.notFound("Notification")
+                }
                 return .json(.ok, updated.json)
             }
             context.route(&router, method, ["/api/v1/notifications/mark-all-read/", "/api/notifications/mark-all-read/",
@@ -107,11 +139,65 @@ public enum NotificationRoutes {
     /// The notification named in the path, if it is the caller's: 404 when absent, 403 when another's.
     private static func owned(_ request: APIRequest, user: User, store: NotificationStore) async throws -> StoredNotification {
         guard let id = request.http.parameter("id").flatMap({ Int64($0) }) else { throw APIError.notFound("Notification") }
-        guard let notification = try await store.find(id: id) else { throw APIError.notFound("Notification") }
-        guard notification.recipientID == user.id else {
-            throw APIError.forbidden("This notification belongs to another user")
+        guard let (notification, owner) = try await store.find(id: id, for: user.id) else {
+            throw APIError.notFound("Notification")
         }
+        guard owner else { throw APIError.forbidden("This notification belongs to another user") }
         return notification
+    }
+
+    /// The list with DRF pagination and the filters of DESIGN; each bad filter is named in details.
+    static func list(_ request: APIRequest, store: NotificationStore, unreadOnly: Bool) async throws -> HTTPResponse {
+        let user = try request.requireUser()
+        let query = request.http.query
+        var errors = FieldErrors()
+        let page = parsePositive(query["page"], "page", default: 1, max: 1_000_000, &errors)
+        let size = parsePositive(query["page_size"], "page_size", default: 20, max: 100, &errors)
+        var filters = NotificationStore.Filters()
+        if let text = query["is_read"] {
+            switch text.lowercased() {
+            case "true", "1": filters.isRead = true
+            case "false", "0": filters.isRead = false
+            default: errors.add("is_read", "Must be true or false.")
+            }
+        }
+        if unreadOnly { filters.isRead = false }
+        filters.type = query["notification_type"].flatMap { $0.isEmpty ? nil : $0 }
+        filters.category = query["category"].flatMap { $0.isEmpty ? nil : $0 }
+        if let priority = query["priority"] {
+            if ["LOW", "MEDIUM", "HIGH", "URGENT"].contains(priority.uppercased()) {
+                filters.priority = priority.uppercased()
+            } else {
+                errors.add("priority", "Must be one of: LOW, MEDIUM, HIGH, URGENT.")
+            }
+        }
+        for (name, keyPath) in [("created_at__gte", \NotificationStore.Filters.createdFrom),
+                                ("created_at__lte", \NotificationStore.Filters.createdTo)]
+        {
+            guard let text = query[name] else { continue }
+            if isTimestamp(text) { filters[keyPath: keyPath] = text } else { errors.add(name, "Use an ISO-8601 date or time.") }
+        }
+        if let search = query["search"], !search.isEmpty {
+            if search.count > 200 { errors.add("search", "At most 200 characters.") } else { filters.search = search }
+        }
+        if let ordering = query["ordering"] {
+            if NotificationStore.Filters.orderings[ordering] != nil {
+                filters.ordering = ordering
+            } else {
+                errors.add("ordering", "Must be one of: \(NotificationStore.Filters.orderings.keys.sorted().joined(separator: ", ")).")
+            }
+        }
+        try errors.throwIfAny()
+        let (items, total) = try await store.list(userID: user.id, filters: filters, offset: (page - 1) * size, limit: size)
+        return .json(.ok, paginated(items, total: total, page: page, size: size, request: request.http))
+    }
+
+    /// `2026-11-22`, `2026-11-22T10:30:00Z`, with optional fraction and offset.
+    static func isTimestamp(_ text: String) -> Bool {
+        let pattern = #"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"#
+        guard text.range(of: pattern, options: .regularExpression) != nil else { return false }
+        let parts = text.prefix(10).split(separator: "-").compactMap { Int($0) }
+        return parts.count == 3 && (1...12).contains(parts[1]) && (1...31).contains(parts[2])
     }
 
     static func parsePositive(_ text: String?, _ name: String, default value: Int, max: Int, _ errors: inout FieldErrors) -> Int {

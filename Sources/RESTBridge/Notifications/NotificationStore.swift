@@ -9,11 +9,24 @@ public struct NotificationStore: Sendable {
         self.pool = pool
     }
 
+    /// Columns of `n` (notifications) joined with `ar` (the caller's announcement reads, `$1`):
+    /// `is_read` and `read_at` are per user for announcements (no recipient).
     static let columns = """
-        id, recipient_id, notification_type, category, priority, title, title_arabic, title_french, message,
-        message_arabic, message_french, data::text AS data, related_object_type, related_object_id, is_read,
-        hub_iso(read_at) AS read_at, status, delivery_method, requires_action, action_taken, hub_iso(created_at) AS created_at
+        n.id, n.recipient_id, n.notification_type, n.category, n.priority, n.title, n.title_arabic, n.title_french,
+        n.message, n.message_arabic, n.message_french, n.data::text AS data, n.related_object_type, n.related_object_id,
+        CASE WHEN n.recipient_id IS NULL THEN ar.user_id IS NOT NULL ELSE n.is_read END AS is_read,
+        hub_iso(CASE WHEN n.recipient_id IS NULL THEN ar.read_at ELSE n.read_at END) AS read_at,
+        CASE WHEN n.recipient_id IS NULL AND ar.user_id IS NOT NULL THEN 'READ' ELSE n.status END AS status,
+        n.delivery_method, n.requires_action, n.action_taken, hub_iso(n.created_at) AS created_at, n.event_id
         """
+
+    /// The caller's notifications: their own and the announcements. `$1` is the user id.
+    static let visible = """
+        FROM notifications n LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = $1
+        WHERE (n.recipient_id = $1 OR n.recipient_id IS NULL)
+        """
+
+    static let isReadExpression = "(CASE WHEN n.recipient_id IS NULL THEN ar.user_id IS NOT NULL ELSE n.is_read END)"
 
     public struct NewNotification: Sendable {
         public var recipient: Int64
@@ -40,11 +53,12 @@ public struct NotificationStore: Sendable {
                     title_french, message, message_arabic, message_french, data, related_object_type, related_object_id,
                     requires_action)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14)
-                RETURNING \(Self.columns)
+                RETURNING id
                 """, [String(new.recipient), new.type, new.category, new.priority, new.title, new.titleArabic,
                       new.titleFrench, new.message, new.messageArabic, new.messageFrench, new.data,
                       new.relatedObjectType, new.relatedObjectID, new.requiresAction ? "true" : "false"]).first!
-            return StoredNotification(row: row)
+            return try connection.executePrepared("SELECT \(Self.columns) \(Self.visible) AND n.id = $2",
+                                                  [String(new.recipient), row.string("id")]).rows.map(StoredNotification.init(row:))[0]
         }
     }
 
@@ -52,14 +66,14 @@ public struct NotificationStore: Sendable {
     public func history(userID: Int64, after: Int64, limit: Int) async throws -> [StoredNotification] {
         try await pool.run { connection in
             try connection.executePrepared("""
-                SELECT \(Self.columns) FROM notifications WHERE recipient_id = $1 AND id > $2 ORDER BY id LIMIT $3
+                SELECT \(Self.columns) \(Self.visible) AND n.id > $2 ORDER BY n.id LIMIT $3
                 """, [String(userID), String(after), String(limit)]).rows.map(StoredNotification.init(row:))
         }
     }
 
     public func unreadCount(userID: Int64) async throws -> Int {
         try await pool.run { connection in
-            try connection.executePrepared("SELECT count(*) AS n FROM notifications WHERE recipient_id = $1 AND NOT is_read",
+            try connection.executePrepared("SELECT count(*) AS n \(Self.visible) AND NOT \(Self.isReadExpression)",
                                            [String(userID)]).first?.int("n") ?? 0
         }
     }
@@ -68,44 +82,101 @@ public struct NotificationStore: Sendable {
     /// ids that changed and the unread count after, in one transaction.
     public func markRead(userID: Int64, ids: [Int64]?) async throws -> (ids: [Int64], unread: Int) {
         try await pool.transaction { connection in
-            let changed: QueryResult
-            if let ids {
-                changed = try connection.executePrepared("""
-                    UPDATE notifications SET is_read = true, read_at = now(), status = 'READ'
-                    WHERE recipient_id = $1 AND id = ANY($2::bigint[]) AND NOT is_read RETURNING id
-                    """, [String(userID), "{" + ids.map(String.init).joined(separator: ",") + "}"])
-            } else {
-                changed = try connection.executePrepared("""
-                    UPDATE notifications SET is_read = true, read_at = now(), status = 'READ'
-                    WHERE recipient_id = $1 AND NOT is_read RETURNING id
-                    """, [String(userID)])
-            }
+            let idArray = ids.map { "{" + $0.map(String.init).joined(separator: ",") + "}" }
+            let personal = try connection.executePrepared("""
+                UPDATE notifications SET is_read = true, read_at = now(), status = 'READ'
+                WHERE recipient_id = $1 AND NOT is_read AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])) RETURNING id
+                """, [String(userID), idArray])
+            let announcements = try connection.executePrepared("""
+                INSERT INTO announcement_reads (notification_id, user_id)
+                SELECT id, $1 FROM notifications WHERE recipient_id IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
+                ON CONFLICT DO NOTHING RETURNING notification_id AS id
+                """, [String(userID), idArray])
             let unread = try connection.executePrepared(
-                "SELECT count(*) AS n FROM notifications WHERE recipient_id = $1 AND NOT is_read", [String(userID)])
-            return (changed.rows.compactMap { $0.int("id").map(Int64.init) }.sorted(), unread.first?.int("n") ?? 0)
+                "SELECT count(*) AS n \(Self.visible) AND NOT \(Self.isReadExpression)", [String(userID)])
+            let changed = (personal.rows + announcements.rows).compactMap { $0.int("id").map(Int64.init) }.sorted()
+            return (changed, unread.first?.int("n") ?? 0)
         }
     }
 
-    public func find(id: Int64) async throws -> StoredNotification? {
+    /// A notification as `userID` sees it; `owner` tells whether it is theirs (or an announcement).
+    public func find(id: Int64, for userID: Int64) async throws -> (StoredNotification, owner: Bool)? {
         try await pool.run { connection in
-            try connection.executePrepared("SELECT \(Self.columns) FROM notifications WHERE id = $1", [String(id)]).first
-                .map(StoredNotification.init(row:))
+            guard let row = try connection.executePrepared("""
+                SELECT \(Self.columns) FROM notifications n
+                LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = $1 WHERE n.id = $2
+                """, [String(userID), String(id)]).first else { return nil }
+            let notification = StoredNotification(row: row)
+            return (notification, notification.recipientID == nil || notification.recipientID == userID)
         }
     }
 
-    /// A page of a user's notifications, newest first, with the total count.
-    public func list(userID: Int64, isRead: Bool?, offset: Int, limit: Int) async throws -> ([StoredNotification], Int) {
-        try await pool.run { connection in
-            let readFilter = isRead.map { $0 ? "true" : "false" }
-            let rows = try connection.executePrepared("""
-                SELECT \(Self.columns) FROM notifications
-                WHERE recipient_id = $1 AND ($2::boolean IS NULL OR is_read = $2::boolean)
-                ORDER BY id DESC OFFSET $3 LIMIT $4
-                """, [String(userID), readFilter, String(offset), String(limit)]).rows.map(StoredNotification.init(row:))
-            let total = try connection.executePrepared("""
-                SELECT count(*) AS n FROM notifications WHERE recipient_id = $1 AND ($2::boolean IS NULL OR is_read = $2::boolean)
-                """, [String(userID), readFilter]).first?.int("n") ?? 0
+    /// The list filters of the API, each a fixed SQL fragment with its own parameter.
+    public struct Filters: Sendable {
+        public var isRead: Bool?
+        public var type: String?
+        public var category: String?
+        public var priority: String?
+        public var createdFrom: String?
+        public var createdTo: String?
+        public var search: String?
+        /// One of `orderings`' keys.
+        public var ordering = "-created_at"
+
+        public init() {}
+
+        public static let orderings: [String: String] = [
+            "created_at": "n.created_at, n.id", "-created_at": "n.created_at DESC, n.id DESC",
+            "id": "n.id", "-id": "n.id DESC",
+            "priority": "array_position(ARRAY['LOW','MEDIUM','HIGH','URGENT'], n.priority), n.id DESC",
+            "-priority": "array_position(ARRAY['LOW','MEDIUM','HIGH','URGENT'], n.priority) DESC, n.id DESC",
+        ]
+    }
+
+    /// A page of the caller's notifications and the total. Only constant fragments are joined
+    /// into the SQL; every value is a parameter.
+    public func list(userID: Int64, filters: Filters, offset: Int, limit: Int) async throws -> ([StoredNotification], Int) {
+        var clauses: [String] = []
+        var parameters: [String?] = [String(userID)]
+        func add(_ clause: (Int) -> String, _ value: String) {
+            parameters.append(value)
+            clauses.append(clause(parameters.count))
+        }
+        if let isRead = filters.isRead { add({ "\(Self.isReadExpression) = $\($0)::boolean" }, isRead ? "true" : "false") }
+        if let type = filters.type { add({ "n.notification_type = $\($0)" }, type) }
+        if let category = filters.category { add({ "n.category = $\($0)" }, category) }
+        if let priority = filters.priority { add({ "n.priority = $\($0)" }, priority) }
+        if let from = filters.createdFrom { add({ "n.created_at >= $\($0)::timestamptz" }, from) }
+        if let to = filters.createdTo { add({ "n.created_at <= $\($0)::timestamptz" }, to) }
+        if let search = filters.search {
+            let escaped = search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            add({ "(n.title ILIKE $\($0) OR n.message ILIKE $\($0) OR n.title_arabic ILIKE $\($0) OR n.title_french ILIKE $\($0))" },
+                "%" + escaped + "%")
+        }
+        let filterSQL = clauses.map { " AND " + $0 }.joined()
+        let order = Filters.orderings[filters.ordering] ?? Filters.orderings["-created_at"]!
+        let countParameters = parameters
+        parameters.append(String(offset))
+        parameters.append(String(limit))
+        let pageSQL = "SELECT \(Self.columns) \(Self.visible)\(filterSQL) ORDER BY \(order) OFFSET $\(parameters.count - 1) LIMIT $\(parameters.count)"
+        let countSQL = "SELECT count(*) AS n \(Self.visible)\(filterSQL)"
+        let pageParameters = parameters
+        return try await pool.run { connection in
+            let rows = try connection.executePrepared(pageSQL, pageParameters).rows.map(StoredNotification.init(row:))
+            let total = try connection.executePrepared(countSQL, countParameters).first?.int("n") ?? 0
             return (rows, total)
+        }
+    }
+
+    /// The external deliveries (outbox rows) of one notification.
+    public func deliveries(notificationID: Int64) async throws -> [QueryResult.Row] {
+        try await pool.run { connection in
+            try connection.executePrepared("""
+                SELECT id, channel, destination, status, attempts, last_error, provider_id,
+                    hub_iso(available_at) AS available_at, hub_iso(created_at) AS created_at, hub_iso(updated_at) AS updated_at
+                FROM deliveries WHERE notification_id = $1 ORDER BY id
+                """, [String(notificationID)]).rows
         }
     }
 }
@@ -131,10 +202,18 @@ public struct StoredNotification: Sendable {
         json.field("notification_type", type)
         json.field("notification_display", type.split(separator: "_").map { $0.capitalized }.joined(separator: " "))
         for name in ["category", "priority", "title", "title_arabic", "title_french", "message", "message_arabic",
-                     "message_french", "status", "delivery_method"]
+                     "message_french", "status"]
         {
             json.field(name, row.string(name) ?? "")
         }
+        json.key("delivery_method")
+        json.beginArray()
+        for method in (row.string("delivery_method") ?? "IN_APP").split(separator: ",") { json.string(String(method)) }
+        json.endArray()
+        json.key("reference_type"); if let value = row.string("related_object_type") { json.string(value) } else { json.null() }
+        json.key("reference_id"); if let value = row.string("related_object_id") { json.string(value) } else { json.null() }
+        json.key("event_id"); if let value = row.int("event_id") { json.int(value) } else { json.null() }
+        json.field("is_announcement", recipientID == nil)
         json.key("data"); json.raw(Array((row.string("data") ?? "{}").utf8))
         for name in ["related_object_type", "related_object_id", "read_at"] {
             json.key(name)
@@ -144,6 +223,7 @@ public struct StoredNotification: Sendable {
         json.field("requires_action", row.bool("requires_action") ?? false)
         json.field("action_taken", row.bool("action_taken") ?? false)
         json.field("created_at", row.string("created_at") ?? "")
+        json.field("sent_at", row.string("created_at") ?? "")
         json.endObject()
     }
 

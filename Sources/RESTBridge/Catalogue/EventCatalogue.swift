@@ -1,0 +1,64 @@
+import Foundation
+
+/// The event catalogue (`Catalogue/events.json`): for each notification type, its category,
+/// default priority, and title/message templates in English, Arabic and French with
+/// `{placeholders}` filled from the event's data.
+public struct EventCatalogue: Sendable {
+    public struct Entry: Sendable {
+        public let type: String
+        public let category: String
+        public let priority: String
+        public let title: [String: String]
+        public let message: [String: String]
+    }
+
+    public let entries: [String: Entry]
+
+    public init(entries: [Entry]) {
+        self.entries = Dictionary(entries.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The catalogue shipped with the hub.
+    public static func bundled() throws -> EventCatalogue {
+        guard let url = Bundle.module.url(forResource: "events", withExtension: "json") else {
+            throw CatalogueError(description: "events.json is missing from the RESTBridge bundle")
+        }
+        return try parse(Data(contentsOf: url))
+    }
+
+    public struct CatalogueError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func parse(_ data: Data) throws -> EventCatalogue {
+        guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let events = root["events"] as? [[String: Any]]
+        else { throw CatalogueError(description: "the catalogue must be {\"events\": [...]}") }
+        let entries = try events.map { event -> Entry in
+            guard let type = event["type"] as? String, let category = event["category"] as? String,
+                  let priority = event["priority"] as? String, let title = event["title"] as? [String: String],
+                  let message = event["message"] as? [String: String],
+                  ["en", "ar", "fr"].allSatisfy({ title[$0] != nil && message[$0] != nil })
+            else { throw CatalogueError(description: "incomplete catalogue entry: \(event["type"] ?? "?")") }
+            return Entry(type: type, category: category, priority: priority, title: title, message: message)
+        }
+        return EventCatalogue(entries: entries)
+    }
+
+    /// Fills `{name}` from `data` (strings and numbers); unknown placeholders are left visible.
+    public static func render(_ template: String, data: [String: String]) -> String {
+        var out = ""
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                out += rest[open...]
+                return out
+            }
+            let name = String(rest[rest.index(after: open)..<close])
+            out += data[name] ?? "{\(name)}"
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+}
