@@ -57,6 +57,16 @@ trap stop_hubd EXIT
     .build/release/loadtest ws-broadcast --port $PORT --connections 10000 --messages 100 --pid "$HUBD_PID"
     echo '```'
     stop_hubd
+    echo
+    echo "## One event to a room of 10,000 members"
+    echo
+    echo "POST /api/v1/events/ with \`recipients.rooms\`: 10,000 notifications stored in one transaction"
+    echo "(statements counted from PostgreSQL's statement log), then 202."
+    echo
+    echo '```'
+    echo "\$ loadtest/scripts/room-event-bench.py 10000"
+    python3 loadtest/scripts/room-event-bench.py 10000
+    echo '```'
 } > "$TMP"
 mv "$TMP" "$OUT"
 cat "$OUT"
