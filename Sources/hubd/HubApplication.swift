@@ -58,6 +58,7 @@ struct HubApplication {
             channel.heartbeatIntervalMillis = Int64(configuration.heartbeatInterval) * 1000
             channel.heartbeatTimeoutMillis = Int64(configuration.heartbeatTimeout) * 1000
             channel.presenceGraceMillis = Int64(configuration.presenceGraceMillis)
+            channel.authTimeoutMillis = Int64(configuration.authTimeout) * 1000
             channel.maxMessageBytes = min(configuration.maxMessageBytes, 1 << 20)
             let hub = ChannelHub(loopCount: configuration.threads, configuration: channel,
                                  dependencies: ChannelWiring.dependencies(context: context, store: store))

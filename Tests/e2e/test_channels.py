@@ -272,8 +272,18 @@ def main():
                     assert int.from_bytes(payload[:2], "big") == 4000, payload
                     return
 
+    def no_auth_message_closes_4401():
+        with Hubd(HUB_DATABASE_URL=DATABASE_URL, HUB_AUTH_TIMEOUT=1) as quick:
+            ws = RawWebSocket(quick.port, path="/ws/notifications/")
+            started = time.time()
+            fin, rsv, opcode, payload = ws.recv_frame()
+            assert opcode == 0x8 and int.from_bytes(payload[:2], "big") == 4401, (opcode, payload)
+            assert time.time() - started < 5
+            ws.expect_tcp_close()
+
     print("[timeouts]")
     checks.run("silence (no frame, pings unanswered) closes with 4000", silence_closes_4000)
+    checks.run("no auth message within the auth timeout closes with 4401", no_auth_message_closes_4401)
     checks.exit()
 
 
