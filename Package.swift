@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "NotifyDrivers", dependencies: ["Hub", "COpenSSL"]),
         .target(
             name: "RESTBridge", dependencies: ["Hub", "Channels", "NotifyDrivers", "CLibPQ", "COpenSSL"],
-            resources: [.copy("Catalogue/events.json")]
+            resources: [.copy("Catalogue/events.json"), .copy("OpenAPI/openapi.json")]
         ),
         .executableTarget(name: "hubd", dependencies: ["Hub", "Channels", "RESTBridge", "NotifyDrivers"]),
         .executableTarget(name: "loadtest", dependencies: ["Hub"], path: "loadtest", exclude: ["scripts"]),

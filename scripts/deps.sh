@@ -17,7 +17,7 @@ if [ -n "$need" ]; then
     fi
 fi
 if [ "${1:-}" = test ]; then
-    python3 -c 'import websockets, websocket, jwt' 2>/dev/null || {
+    python3 -c 'import websockets, websocket, jwt, openapi_spec_validator, schemathesis' 2>/dev/null || {
         echo "deps: installing Python test clients"
         python3 -m pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
     }

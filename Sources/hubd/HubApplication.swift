@@ -42,6 +42,7 @@ struct HubApplication {
     func makeRouter() -> Router {
         var router = Router()
         HealthRoutes.register(on: &router, probe: pool.map(DatabaseProbe.init))
+        SchemaRoutes.register(on: &router)
         if let pool {
             var limits = RateLimits()
             limits.anonymousPerHour = configuration.rateLimitAnonymous

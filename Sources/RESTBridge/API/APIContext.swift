@@ -107,6 +107,9 @@ public final class APIContext: Sendable {
             case .unavailable, .overloaded:
                 logger.warning("database unavailable", [("error", .string(error.description))])
                 response = APIError.databaseUnavailable.response
+            case .query(let state, _) where state.hasPrefix("22"):
+                // A data exception (a value PostgreSQL cannot take) is the caller's input, not our fault.
+                response = APIError(.badRequest, code: "INVALID_VALUE", message: "A value is out of range or malformed").response
             case .query:
                 response = internalError(error)
             }

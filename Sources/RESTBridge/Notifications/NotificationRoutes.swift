@@ -197,7 +197,13 @@ public enum NotificationRoutes {
         let pattern = #"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"#
         guard text.range(of: pattern, options: .regularExpression) != nil else { return false }
         let parts = text.prefix(10).split(separator: "-").compactMap { Int($0) }
-        return parts.count == 3 && (1...12).contains(parts[1]) && (1...31).contains(parts[2])
+        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]), parts[0] >= 1 else { return false }
+        if text.count > 19, let sign = text.dropFirst(19).firstIndex(where: { $0 == "+" || $0 == "-" }) {
+            let digits = text[text.index(after: sign)...].filter(\.isNumber)
+            guard let hours = Int(digits.prefix(2)), let minutes = Int(digits.dropFirst(2).prefix(2)), hours <= 14, minutes < 60
+            else { return false }
+        }
+        return true
     }
 
     static func parsePositive(_ text: String?, _ name: String, default value: Int, max: Int, _ errors: inout FieldErrors) -> Int {

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Writes Sources/RESTBridge/OpenAPI/openapi.json, the OpenAPI 3.1 document of the REST API that
+hubd serves at /api/schema/. Edit this file, run it, commit both."""
+import json
+import os
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def body(schema, required=True):
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def answers(ok_status, ok_schema, *errors):
+    out = {str(ok_status): {"description": "Success", **({"content": {"application/json": {"schema": ok_schema}}}
+                                                       if ok_schema else {})}}
+    for status in errors:
+        out[str(status)] = {"description": "Error", "content": {"application/json": {"schema": ERROR}}}
+    out["429"] = {"description": "Rate limited", "content": {"application/json": {"schema": ERROR}}}
+    return out
+
+
+def path_param(name, schema=None):
+    return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "integer", "minimum": 1}}
+
+
+def query(name, schema):
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+USER_AUTH = [{"bearer": []}]
+SERVICE = [{"apiKey": []}, {"bearer": []}]
+ROOM = {"type": "string", "pattern": "^(khatma|halaka|class|group|course|school|room):[A-Za-z0-9_-]{1,64}$"}
+PRIORITY = {"type": "string", "enum": ["LOW", "MEDIUM", "HIGH", "URGENT"]}
+
+schemas = {
+    "Error": {"type": "object", "required": ["error", "error_code", "timestamp", "details"],
+              "properties": {"error": {"type": "string"}, "error_code": {"type": "string"},
+                             "timestamp": {"type": "string"}, "details": {"type": "object"}}},
+    "User": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "email": {"type": "string"}, "username": {"type": ["string", "null"]},
+        "first_name": {"type": "string"}, "last_name": {"type": "string"}, "full_name": {"type": "string"},
+        "fullname": {"type": "string"}, "phone": {"type": ["string", "null"]},
+        "role": {"type": "string", "enum": ["ADMIN", "STAFF", "TEACHER", "STUDENT", "PARENT", "DRIVER"]},
+        "language": {"type": "string", "enum": ["en", "ar", "fr"]}, "is_active": {"type": "boolean"},
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
+    "Tokens": {"type": "object", "required": ["access", "refresh"], "properties": {
+        "access": {"type": "string"}, "refresh": {"type": "string"}, "user": ref("User")}},
+    "Register": {"type": "object", "required": ["email", "password"], "properties": {
+        "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8},
+        "username": {"type": "string"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
+        "full_name": {"type": "string"}, "fullname": {"type": "string"}, "phone": {"type": "string"},
+        "role": {"type": "string"}, "language": {"type": "string", "enum": ["en", "ar", "fr"]}}},
+    "Login": {"type": "object", "required": ["password"], "properties": {
+        "email": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}}},
+    "Notification": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "recipient": {"type": ["integer", "null"]}, "notification_type": {"type": "string"},
+        "notification_display": {"type": "string"}, "category": {"type": "string"}, "priority": PRIORITY,
+        "title": {"type": "string"}, "title_arabic": {"type": "string"}, "title_french": {"type": "string"},
+        "message": {"type": "string"}, "message_arabic": {"type": "string"}, "message_french": {"type": "string"},
+        "data": {"type": "object"}, "is_read": {"type": "boolean"}, "read_at": {"type": ["string", "null"]},
+        "status": {"type": "string", "enum": ["SENT", "DELIVERED", "READ", "FAILED"]},
+        "delivery_method": {"type": "array", "items": {"type": "string"}}, "requires_action": {"type": "boolean"},
+        "action_taken": {"type": "boolean"}, "created_at": {"type": "string"}, "is_announcement": {"type": "boolean"}}},
+    "NotificationPage": {"type": "object", "required": ["count", "next", "previous", "results", "page_info"], "properties": {
+        "count": {"type": "integer"}, "next": {"type": ["string", "null"]}, "previous": {"type": ["string", "null"]},
+        "results": {"type": "array", "items": ref("Notification")}, "page_info": {"type": "object"}}},
+    "NewNotification": {"type": "object", "required": ["recipient", "notification_type", "title", "message"], "properties": {
+        "recipient": {"type": "integer"}, "notification_type": {"type": "string"}, "title": {"type": "string"},
+        "message": {"type": "string"}, "priority": PRIORITY, "category": {"type": "string"}, "data": {"type": "object"}}},
+    "Event": {"type": "object", "required": ["type", "recipients"], "properties": {
+        "type": {"type": "string"}, "data": {"type": "object"}, "priority": PRIORITY,
+        "idempotency_key": {"type": "string", "maxLength": 255}, "title": {"type": "string"}, "message": {"type": "string"},
+        "recipients": {"type": "object", "properties": {
+            "users": {"type": "array", "items": {"type": "integer"}}, "rooms": {"type": "array", "items": ROOM},
+            "roles": {"type": "array", "items": {"type": "string"}},
+            "guardians_of": {"type": "array", "items": {"type": "integer"}}, "all": {"type": "boolean"}}}}},
+    "EventAccepted": {"type": "object", "properties": {
+        "event_id": {"type": "integer"}, "count": {"type": "integer"}, "duplicate": {"type": "boolean"},
+        "notification_ids": {"type": "array", "items": {"type": "integer"}}, "deliveries_queued": {"type": "integer"}}},
+    "Preferences": {"type": "object", "additionalProperties": {"type": ["boolean", "string", "integer", "null"]}},
+    "UserIDs": {"type": "object", "required": ["user_ids"], "properties": {
+        "user_ids": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}}},
+    "IDs": {"type": "object", "required": ["ids"], "properties": {
+        "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1}}},
+    "Health": {"type": "object", "required": ["status", "timestamp", "version", "database"], "properties": {
+        "status": {"type": "string"}, "timestamp": {"type": "string"}, "version": {"type": "string"},
+        "database": {"type": "string", "enum": ["connected", "unavailable", "not_configured"]}}},
+}
+
+paths = {}
+
+
+def op(path, method, summary, security=None, request=None, params=None, ok=200, ok_schema=None, errors=(400, 401)):
+    entry = {"summary": summary, "responses": answers(ok, ok_schema, *errors)}
+    if security is not None:
+        entry["security"] = security
+    if request is not None:
+        entry["requestBody"] = request
+    if params:
+        entry["parameters"] = params
+    paths.setdefault(path, {})[method] = entry
+
+
+op("/api/health/", "get", "Health (Madrasti shape)", security=[], ok_schema=ref("Health"), errors=(503,))
+op("/api/schema/", "get", "This document", security=[], ok_schema={"type": "object"}, errors=())
+op("/api/v1/auth/register/", "post", "Register", security=[], request=body(ref("Register")), ok=201,
+   ok_schema=ref("Tokens"), errors=(400, 403))
+op("/api/v1/auth/login/", "post", "Log in by email or username", security=[], request=body(ref("Login")),
+   ok_schema=ref("Tokens"))
+op("/api/token/", "post", "Log in (simplejwt alias)", security=[], request=body(ref("Login")), ok_schema=ref("Tokens"))
+op("/api/v1/auth/refresh/", "post", "Rotate a refresh token", security=[],
+   request=body({"type": "object", "required": ["refresh"], "properties": {"refresh": {"type": "string"}}}),
+   ok_schema=ref("Tokens"))
+op("/api/v1/auth/verify/", "post", "Verify a token", security=[],
+   request=body({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}),
+   ok_schema={"type": "object"})
+op("/api/v1/users/me/", "get", "The signed-in user", security=USER_AUTH, ok_schema=ref("User"), errors=(401, 403))
+op("/api/v1/users/me/", "patch", "Update the signed-in user", security=USER_AUTH,
+   request=body({"type": "object", "properties": {"first_name": {"type": "string"}, "last_name": {"type": "string"},
+                                                  "phone": {"type": "string"}, "language": {"type": "string"}}}),
+   ok_schema=ref("User"), errors=(400, 401, 403))
+op("/api/v1/auth/change-password/", "post", "Change password", security=USER_AUTH,
+   request=body({"type": "object", "required": ["old_password", "new_password"], "properties": {
+       "old_password": {"type": "string"}, "new_password": {"type": "string"}}}),
+   ok_schema={"type": "object"}, errors=(400, 401, 403))
+list_params = [query("page", {"type": "integer", "minimum": 1}), query("page_size", {"type": "integer", "minimum": 1, "maximum": 100}),
+               query("is_read", {"type": "boolean"}), query("notification_type", {"type": "string"}),
+               query("category", {"type": "string"}), query("priority", PRIORITY),
+               query("created_at__gte", {"type": "string", "format": "date-time"}),
+               query("created_at__lte", {"type": "string", "format": "date-time"}), query("search", {"type": "string"}),
+               query("ordering", {"type": "string", "enum": ["created_at", "-created_at", "priority", "-priority", "id", "-id"]})]
+op("/api/v1/notifications/", "get", "List notifications", security=USER_AUTH, params=list_params,
+   ok_schema=ref("NotificationPage"), errors=(400, 401, 403))
+op("/api/v1/notifications/", "post", "Create a notification (staff or service key)", security=SERVICE,
+   request=body(ref("NewNotification")), ok=201, ok_schema=ref("Notification"), errors=(400, 401, 403))
+op("/api/v1/notifications/unread/", "get", "Unread notifications", security=USER_AUTH, params=list_params[:2],
+   ok_schema=ref("NotificationPage"), errors=(400, 401, 403))
+op("/api/v1/notifications/unread-count/", "get", "Unread count", security=USER_AUTH, ok_schema={"type": "object"},
+   errors=(401, 403))
+op("/api/v1/notifications/mark-all-read/", "post", "Mark all read", security=USER_AUTH, ok_schema={"type": "object"},
+   errors=(401, 403))
+op("/api/v1/notifications/bulk-read/", "post", "Mark several read", security=USER_AUTH, request=body(ref("IDs")),
+   ok_schema={"type": "object"}, errors=(400, 401, 403))
+op("/api/v1/notifications/{id}/", "get", "One notification", security=USER_AUTH, params=[path_param("id")],
+   ok_schema=ref("Notification"), errors=(401, 403, 404))
+op("/api/v1/notifications/{id}/read/", "post", "Mark one read", security=USER_AUTH, params=[path_param("id")],
+   ok_schema=ref("Notification"), errors=(401, 403, 404))
+op("/api/v1/notifications/{id}/deliveries/", "get", "Deliveries per channel", security=USER_AUTH,
+   params=[path_param("id")], ok_schema={"type": "object"}, errors=(401, 403, 404))
+op("/api/v1/notifications/preferences/me/", "get", "Preferences", security=USER_AUTH, ok_schema=ref("Preferences"),
+   errors=(401, 403))
+op("/api/v1/notifications/preferences/me/", "patch", "Update preferences", security=USER_AUTH,
+   request=body(ref("Preferences")), ok_schema=ref("Preferences"), errors=(400, 401, 403))
+op("/api/v1/notifications/preferences/me/", "put", "Replace preferences", security=USER_AUTH,
+   request=body(ref("Preferences")), ok_schema=ref("Preferences"), errors=(400, 401, 403))
+op("/api/v1/events/", "post", "Post a domain event (service key or staff)", security=SERVICE, request=body(ref("Event")),
+   ok=202, ok_schema=ref("EventAccepted"), errors=(400, 401, 403))
+op("/api/v1/rooms/{room}/members/", "get", "Room members", security=SERVICE, params=[path_param("room", ROOM)],
+   ok_schema={"type": "object"}, errors=(400, 401, 403))
+op("/api/v1/rooms/{room}/members/", "post", "Add room members", security=SERVICE, params=[path_param("room", ROOM)],
+   request=body(ref("UserIDs")), ok=201, ok_schema={"type": "object"}, errors=(400, 401, 403))
+op("/api/v1/rooms/{room}/members/{user_id}/", "delete", "Remove a member", security=SERVICE,
+   params=[path_param("room", ROOM), path_param("user_id")], ok=204, errors=(400, 401, 403, 404))
+op("/api/v1/users/{student_id}/guardians/", "get", "A student's guardians", security=SERVICE,
+   params=[path_param("student_id")], ok_schema={"type": "object"}, errors=(401, 403, 404))
+op("/api/v1/users/{student_id}/guardians/", "post", "Link a guardian", security=SERVICE, params=[path_param("student_id")],
+   request=body({"type": "object", "required": ["parent"], "properties": {"parent": {"type": "integer"}}}),
+   ok=201, ok_schema={"type": "object"}, errors=(400, 401, 403, 404))
+op("/api/v1/users/{student_id}/guardians/{parent_id}/", "delete", "Unlink a guardian", security=SERVICE,
+   params=[path_param("student_id"), path_param("parent_id")], ok=204, errors=(401, 403, 404))
+op("/api/v1/users/me/children/", "get", "A parent's children", security=USER_AUTH, ok_schema={"type": "object"},
+   errors=(401, 403))
+op("/api/v1/presence/users/{id}/", "get", "One user's presence", security=SERVICE, params=[path_param("id")],
+   ok_schema={"type": "object"}, errors=(401, 403, 404))
+op("/api/v1/presence/query/", "post", "Presence of many users", security=SERVICE, request=body(ref("UserIDs")),
+   ok_schema={"type": "object"}, errors=(400, 401, 403))
+op("/api/v1/presence/rooms/{room}/", "get", "Online members of a room", security=SERVICE,
+   params=[path_param("room", ROOM)], ok_schema={"type": "object"}, errors=(400, 401, 403))
+
+document = {
+    "openapi": "3.1.0",
+    "info": {"title": "hub: notifications and presence", "version": "0.2.0",
+             "description": "REST API of the hub. WebSocket channel: /ws/notifications/ (see README)."},
+    "servers": [{"url": "/"}],
+    "security": USER_AUTH,
+    "paths": paths,
+    "components": {"schemas": schemas, "securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "Authorization",
+                   "description": "Api-Key <key> (platform backends)"}}},
+}
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "RESTBridge", "OpenAPI", "openapi.json")
+with open(out, "w") as handle:
+    json.dump(document, handle, ensure_ascii=False, indent=1)
+    handle.write("\n")
+print(f"wrote {out}: {len(paths)} paths")
