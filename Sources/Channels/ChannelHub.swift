@@ -81,6 +81,19 @@ public final class ChannelHub: @unchecked Sendable {
         }
     }
 
+    /// Closes every session of a user, on every loop (after a password change, a ban, or to make
+    /// clients reconnect); `code` tells the client whether to come back.
+    public func disconnect(userID: Int64, code: CloseCode) {
+        let mask = userLoops.withLock { $0[userID] ?? 0 }
+        for loop in loops.withLock({ $0 }) {
+            guard let loop, mask & (1 << UInt64(loop.index)) != 0 else { continue }
+            let registry = loop.index
+            loop.execute { [self] in
+                for session in registries[registry].sessions(for: .user(userID)) { session.closeFromServer(code) }
+            }
+        }
+    }
+
     // MARK: Sessions (on their loop)
 
     func register(_ session: Session, on loop: EventLoop) {

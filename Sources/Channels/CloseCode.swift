@@ -8,6 +8,7 @@ public enum CloseCode: UInt16, CaseIterable, Sendable {
     case policyViolation = 1008
     case messageTooBig = 1009
     case internalError = 1011
+    case serviceRestart = 1012
     case heartbeatTimeout = 4000
     case slowConsumer = 4001
     case unauthorized = 4401
@@ -23,6 +24,7 @@ public enum CloseCode: UInt16, CaseIterable, Sendable {
         case .policyViolation: "policy violation"
         case .messageTooBig: "message too big"
         case .internalError: "internal error"
+        case .serviceRestart: "disconnected by the server; reconnect"
         case .heartbeatTimeout: "heartbeat timeout"
         case .slowConsumer: "slow consumer"
         case .unauthorized: "token missing, invalid or expired"
@@ -36,7 +38,7 @@ public enum CloseCode: UInt16, CaseIterable, Sendable {
         switch self {
         case .normal, .protocolError, .invalidPayload, .policyViolation, .messageTooBig, .unauthorized, .forbidden:
             false
-        case .goingAway, .internalError, .heartbeatTimeout, .slowConsumer, .rateLimited:
+        case .goingAway, .internalError, .serviceRestart, .heartbeatTimeout, .slowConsumer, .rateLimited:
             true
         }
     }

@@ -335,6 +335,10 @@ final class Session: WebSocketDelegate {
         return false
     }
 
+    func closeFromServer(_ code: CloseCode) {
+        socket?.close(code: code.rawValue, reason: code.reason)
+    }
+
     /// The loop's coarse sweep: auth deadline and token expiry.
     func sweep(monotonicMillis: Int64, unixSeconds: Int64) {
         switch state {

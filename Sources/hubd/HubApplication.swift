@@ -43,6 +43,15 @@ struct HubApplication {
         var router = Router()
         HealthRoutes.register(on: &router, probe: pool.map(DatabaseProbe.init))
         SchemaRoutes.register(on: &router)
+        if let clients = Self.clientsDirectory(configuration.staticDirectory) {
+            router.serve(StaticFiles(directory: clients.appendingPathComponent("js")), at: "/static/")
+            let demo = StaticFiles(directory: clients.appendingPathComponent("demo"))
+            router.get("/demo/") { _, responder in
+                responder.respond(demo.response(for: "index.html") ?? .error(.notFound, code: "NOT_FOUND", message: "Not found"))
+            }
+        } else {
+            logger.warning("clients/ not found: /static/ and /demo/ are not served (set HUB_STATIC_DIR)")
+        }
         if let pool {
             var limits = RateLimits()
             limits.anonymousPerHour = configuration.rateLimitAnonymous
@@ -86,6 +95,21 @@ struct HubApplication {
         router.webSocket("/ws/broadcast/", options: options) { _, acceptor in
             acceptor.accept { BroadcastDelegate(group: group) }
         }
+    }
+
+    /// The `clients/` folder: HUB_STATIC_DIR, else ./clients, else next to the repository the
+    /// binary was built in (`.build/<config>/hubd` → `clients/`).
+    static func clientsDirectory(_ configured: String?) -> URL? {
+        var candidates: [URL] = []
+        if let configured { candidates.append(URL(fileURLWithPath: configured)) }
+        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("clients"))
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = binary.deletingLastPathComponent()
+        for _ in 0..<4 {
+            folder = folder.deletingLastPathComponent()
+            candidates.append(folder.appendingPathComponent("clients"))
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("js/hub-client.js").path) }
     }
 
     func makeServer() throws(SystemError) -> Server {

@@ -31,6 +31,7 @@ struct HubConfiguration {
     var rateLimitLogin = 10
     var presenceGraceMillis = 5000
     var authTimeout = 10
+    var staticDirectory: String?
 
     struct Setting {
         let name: String
@@ -64,6 +65,8 @@ struct HubConfiguration {
         Setting(name: "HUB_DATABASE_POOL", help: "PostgreSQL connections (worker threads)", defaultText: "4"),
         Setting(name: "HUB_RATE_LIMIT_ANON", help: "requests per hour per IP without a token", defaultText: "100"),
         Setting(name: "HUB_RATE_LIMIT_USER", help: "requests per hour per signed-in user", defaultText: "1000"),
+        Setting(name: "HUB_STATIC_DIR", help: "folder with js/hub-client.js and demo/ (served at /static/, /demo/)",
+                defaultText: "./clients"),
         Setting(name: "HUB_AUTH_TIMEOUT", help: "seconds to send the first-message auth, else 4401", defaultText: "10"),
         Setting(name: "HUB_PRESENCE_GRACE_MS", help: "delay before a room leave is announced, ms", defaultText: "5000"),
         Setting(name: "HUB_RATE_LIMIT_LOGIN", help: "login/register attempts per minute per IP", defaultText: "10"),
@@ -156,6 +159,7 @@ struct HubConfiguration {
         config.databasePoolSize = try reader.int("HUB_DATABASE_POOL", 1...64) ?? config.databasePoolSize
         config.rateLimitAnonymous = try reader.int("HUB_RATE_LIMIT_ANON", 1...10_000_000) ?? config.rateLimitAnonymous
         config.rateLimitUser = try reader.int("HUB_RATE_LIMIT_USER", 1...10_000_000) ?? config.rateLimitUser
+        config.staticDirectory = reader.string("HUB_STATIC_DIR")
         config.authTimeout = try reader.int("HUB_AUTH_TIMEOUT", 1...300) ?? config.authTimeout
         config.presenceGraceMillis = try reader.int("HUB_PRESENCE_GRACE_MS", 0...600_000) ?? config.presenceGraceMillis
         config.rateLimitLogin = try reader.int("HUB_RATE_LIMIT_LOGIN", 1...10_000_000) ?? config.rateLimitLogin

@@ -54,6 +54,11 @@ public enum RoomAndPresenceRoutes {
             guard removed == 1 else { throw APIError.notFound("Member") }
             return HTTPResponse(status: .noContent)
         }
+        context.route(&router, .POST, ["/api/v1/admin/users/{id}/disconnect/"], access: .staffOrService) { request in
+            guard let id = request.http.parameter("id").flatMap({ Int64($0) }) else { throw APIError.notFound("User") }
+            hub.disconnect(userID: id, code: .serviceRestart)
+            return .json(.accepted, Array(#"{"user_id":\#(id),"close_code":1012}"#.utf8))
+        }
         context.route(&router, .GET, ["/api/v1/presence/users/{id}/"], access: .userOrService) { request in
             guard let id = request.http.parameter("id").flatMap({ Int64($0) }) else { throw APIError.notFound("User") }
             var json = JSONWriter()

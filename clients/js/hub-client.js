@@ -1,0 +1,232 @@
+// hub-client.js: the browser client of the hub's /ws/notifications/ channel.
+// One ES module, no build step, no dependencies.
+//
+//   import { HubClient } from "/static/hub-client.js";
+//   const hub = new HubClient({ url: "wss://hub.example/ws/notifications/", token: () => accessToken,
+//                               refresh: async () => (accessToken = await refreshAccessToken()) });
+//   hub.addEventListener("notification", (e) => show(e.detail));
+//   hub.addEventListener("read", (e) => setUnread(e.detail.unread_count));
+//   hub.connect();
+//
+// The token travels in the first message, never in the URL. The client sends heartbeats at the
+// interval the server announces, reconnects with exponential back-off and jitter, and resumes from
+// the last notification id it saw, so nothing is missed across a reconnect.
+
+const NO_RECONNECT = new Set([1000, 1002, 1003, 1007, 1008, 1009, 4403]);
+
+export class HubClient extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {string} options.url            ws:// or wss:// URL of /ws/notifications/
+   * @param {() => string | Promise<string>} options.token   returns the current access token
+   * @param {() => Promise<string>} [options.refresh]        returns a fresh access token (after 4401)
+   * @param {number} [options.minDelay=500] first reconnect delay, ms
+   * @param {number} [options.maxDelay=30000] longest reconnect delay, ms
+   */
+  constructor({ url, token, refresh, minDelay = 500, maxDelay = 30000 }) {
+    super();
+    this.url = url;
+    this.token = token;
+    this.refresh = refresh;
+    this.minDelay = minDelay;
+    this.maxDelay = maxDelay;
+    this.lastId = 0;
+    /** ids already delivered, so a replay racing a live push never shows one twice (bounded) */
+    this.seen = new Set();
+    this.unreadCount = 0;
+    this.rooms = new Set();
+    /** room -> Map(user_id -> member) */
+    this.presence = new Map();
+    this.status = "closed";
+    this.attempt = 0;
+    this.ws = null;
+    this.heartbeat = null;
+    this.retryTimer = null;
+    this.stopped = true;
+    this.refreshing = false;
+  }
+
+  /** Opens the connection (and keeps it open until close()). */
+  connect() {
+    this.stopped = false;
+    this.#open();
+  }
+
+  /** Closes for good: no reconnect. */
+  close() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.#stopHeartbeat();
+    if (this.ws) this.ws.close(1000, "bye");
+    this.#setStatus("closed");
+  }
+
+  /** Joins a room's presence; kept across reconnects. */
+  subscribe(room) {
+    this.rooms.add(room);
+    this.#send({ type: "subscribe", room });
+  }
+
+  unsubscribe(room) {
+    this.rooms.delete(room);
+    this.presence.delete(room);
+    this.#send({ type: "unsubscribe", room });
+  }
+
+  /** Marks one id or a list of ids read; every tab of the user gets a `read` event. */
+  markRead(ids) {
+    const list = Array.isArray(ids) ? ids : [ids];
+    this.#send(list.length === 1 ? { type: "mark_read", id: list[0] } : { type: "mark_read", ids: list });
+  }
+
+  markAllRead() {
+    this.#send({ type: "mark_all_read" });
+  }
+
+  /** Online members of a room, as an array. */
+  members(room) {
+    return [...(this.presence.get(room) || new Map()).values()];
+  }
+
+  async #open() {
+    if (this.stopped) return;
+    this.#setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
+    let token;
+    try {
+      token = await this.token();
+    } catch (error) {
+      this.#emit("error", { code: "token_unavailable", message: String(error) });
+      return this.#scheduleReconnect();
+    }
+    // Asking for the replay in the URL lets the server hold live pushes until the replay is done.
+    this.replaying = this.lastId > 0; // `connected` counts the replayed ones as unread already
+    const url = this.lastId > 0 ? `${this.url}${this.url.includes("?") ? "&" : "?"}last_id=${this.lastId}` : this.url;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token }));
+    ws.onmessage = (event) => this.#receive(event.data);
+    ws.onclose = (event) => this.#closed(ws, event.code, event.reason);
+    ws.onerror = () => {}; // onclose follows with the code
+  }
+
+  #receive(text) {
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const data = message.data || {};
+    switch (message.type) {
+      case "connected":
+        this.attempt = 0;
+        this.unreadCount = data.unread_count;
+        this.#startHeartbeat(data.heartbeat_interval);
+        this.#setStatus("open");
+        this.#emit("connected", data);
+        for (const room of this.rooms) this.#send({ type: "subscribe", room });
+        break;
+      case "heartbeat_ack":
+      case "authenticated":
+        break;
+      case "resumed":
+        this.replaying = false;
+        this.#emit("resumed", data);
+        break;
+      case "notification_read":
+        this.unreadCount = data.unread_count;
+        this.#emit("read", data);
+        break;
+      case "presence_state": {
+        const members = new Map(data.members.map((m) => [m.user_id, m]));
+        this.presence.set(data.room, members);
+        this.#emit("presence", { room: data.room, members: [...members.values()] });
+        break;
+      }
+      case "presence_diff": {
+        const members = this.presence.get(data.room) || new Map();
+        for (const m of data.leaves) members.delete(m.user_id);
+        for (const m of data.joins) members.set(m.user_id, m);
+        this.presence.set(data.room, members);
+        this.#emit("presence", { room: data.room, members: [...members.values()], joins: data.joins, leaves: data.leaves });
+        break;
+      }
+      case "unsubscribed":
+        break;
+      case "error":
+        this.#emit("error", data);
+        break;
+      default:
+        if (typeof message.id === "number") {
+          if (this.seen.has(message.id)) return;
+          this.seen.add(message.id);
+          if (this.seen.size > 2000) this.seen.delete(this.seen.values().next().value);
+          this.lastId = Math.max(this.lastId, message.id);
+          if (!data.is_read && !this.replaying) this.unreadCount += 1;
+          this.#emit("notification", { ...data, id: message.id, type: message.type, timestamp: message.timestamp });
+        }
+    }
+  }
+
+  async #closed(ws, code, reason) {
+    if (ws !== this.ws) return;
+    this.#stopHeartbeat();
+    this.ws = null;
+    if (this.stopped) return this.#setStatus("closed");
+    if (NO_RECONNECT.has(code)) {
+      this.stopped = true;
+      this.#emit("error", { code: "closed", message: `closed with ${code} ${reason}` });
+      return this.#setStatus("closed");
+    }
+    if (code === 4401 && this.refresh && !this.refreshing) {
+      this.refreshing = true;
+      try {
+        await this.refresh();
+      } catch (error) {
+        this.stopped = true;
+        this.#emit("error", { code: "refresh_failed", message: String(error) });
+        return this.#setStatus("closed");
+      } finally {
+        this.refreshing = false;
+      }
+    }
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect() {
+    if (this.stopped) return;
+    this.#setStatus("reconnecting");
+    const ceiling = Math.min(this.maxDelay, this.minDelay * 2 ** this.attempt);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // "equal jitter"
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.#open(), delay);
+  }
+
+  #startHeartbeat(seconds) {
+    this.#stopHeartbeat();
+    const every = Math.max(1, seconds || 30) * 1000;
+    this.heartbeat = setInterval(() => this.#send({ type: "heartbeat" }), every);
+  }
+
+  #stopHeartbeat() {
+    clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  #send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN && this.status === "open") {
+      this.ws.send(JSON.stringify(message));
+    }
+  }
+
+  #setStatus(status) {
+    if (status === this.status) return;
+    this.status = status;
+    this.#emit("status", { status });
+  }
+
+  #emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+}
