@@ -23,19 +23,25 @@ public struct Delivery: Sendable {
     public var subject: String
     public var text: String
     public var html: String?
+    /// Right-to-left text (Arabic): the HTML part sets `dir="rtl"`.
+    public var rightToLeft: Bool
 
-    public init(channel: DeliveryChannel, destination: String, subject: String, text: String, html: String? = nil) {
+    public init(channel: DeliveryChannel, destination: String, subject: String, text: String, html: String? = nil,
+                rightToLeft: Bool = false)
+    {
         self.channel = channel
         self.destination = destination
         self.subject = subject
         self.text = text
         self.html = html
+        self.rightToLeft = rightToLeft
     }
 }
 
-/// A delivery channel's driver (email over SMTP, Telegram, SMS…). Drivers never block an event
-/// loop; `send` answers when the provider has.
-public protocol DeliveryDriver: Sendable {
+/// A delivery channel's driver (email over SMTP, Telegram, SMS…). Drivers run on the outbox's own
+/// worker threads, never on an event loop: `send` blocks until the provider answered or a timeout
+/// passed, and always answers. One instance per worker thread (it may keep a connection open).
+public protocol DeliveryDriver: AnyObject {
     var channel: DeliveryChannel { get }
-    func send(_ delivery: Delivery) async -> DeliveryOutcome
+    func send(_ delivery: Delivery) -> DeliveryOutcome
 }

@@ -1,6 +1,7 @@
 import Channels
 import Foundation
 import Hub
+import NotifyDrivers
 import RESTBridge
 
 /// Wires the parts of the hub together from a configuration.
@@ -9,12 +10,14 @@ struct HubApplication {
     let logger: Logger
     let pool: DatabasePool?
     let catalogue: EventCatalogue
+    let outbox: OutboxWorker?
 
     init(configuration: HubConfiguration, logger: Logger) throws {
         catalogue = try EventCatalogue.bundled()
         self.configuration = configuration
         self.logger = logger
         pool = configuration.databaseURL.map { DatabasePool(url: $0, workers: configuration.databasePoolSize) }
+        outbox = try Self.makeOutbox(configuration, logger: logger)
     }
 
     /// Applies the migrations, waiting up to 30 s for PostgreSQL to accept connections.
@@ -37,6 +40,42 @@ struct HubApplication {
             }
         }
         throw lastError!
+    }
+
+    /// The delivery workers for the channels that are configured (none without a database).
+    static func makeOutbox(_ configuration: HubConfiguration, logger: Logger) throws -> OutboxWorker? {
+        guard let url = configuration.databaseURL else { return nil }
+        var drivers: [(DeliveryChannel, OutboxWorker.DriverFactory)] = []
+        if let smtp = configuration.smtpURL, let from = configuration.smtpFrom {
+            var smtpSettings = try SMTPConfiguration(url: smtp, from: from)
+            smtpSettings.timeoutSeconds = Double(configuration.deliveryTimeout)
+            let settings = smtpSettings
+            drivers.append((.email, { EmailDriver(configuration: settings) }))
+        }
+        if let token = configuration.telegramBotToken {
+            _ = try TelegramDriver(apiBase: configuration.telegramAPIBase, token: token)
+            let base = configuration.telegramAPIBase, timeout = Double(configuration.deliveryTimeout)
+            // Validated just above, so the factory cannot fail.
+            drivers.append((.telegram, { try! TelegramDriver(apiBase: base, token: token, timeoutSeconds: timeout) }))
+        }
+        if let sms = configuration.smsURL {
+            _ = try SMSDriver(url: sms)
+            let timeout = Double(configuration.deliveryTimeout)
+            drivers.append((.sms, { try! SMSDriver(url: sms, timeoutSeconds: timeout) }))
+        }
+        guard !drivers.isEmpty else { return nil }
+        var settings = OutboxWorker.Configuration()
+        settings.retryBaseMillis = Int64(configuration.outboxRetryBaseMillis)
+        settings.leaseMillis = Int64(configuration.outboxLeaseMillis)
+        settings.maxAttempts = configuration.outboxMaxAttempts
+        return OutboxWorker(url: url, configuration: settings, drivers: drivers, logger: logger)
+    }
+
+    /// Starts sending deliveries (after the migrations).
+    func startOutbox() {
+        guard let outbox else { return }
+        outbox.start()
+        logger.info("outbox started", [("channels", .string(outbox.channels.map(\.rawValue).joined(separator: ",")))])
     }
 
     func makeRouter() -> Router {
@@ -77,7 +116,9 @@ struct HubApplication {
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
             PreferencesRoutes.register(on: &router, context: context)
             GuardianRoutes.register(on: &router, context: context)
-            EventRoutes.register(on: &router, context: context, catalogue: catalogue, hub: hub)
+            let outbox = self.outbox
+            EventRoutes.register(on: &router, context: context, catalogue: catalogue, hub: hub,
+                                 onQueued: { outbox?.wake() })
         }
         if configuration.enableEcho { registerConformanceEndpoints(on: &router) }
         return router

@@ -1,4 +1,6 @@
+import Foundation
 import Hub
+import NotifyDrivers
 
 /// Everything `hubd` reads at start-up, from `HUB_*` environment variables or the matching flags
 /// (`HUB_PORT` ⇔ `--port`). A flag wins over the environment. A missing required setting or a
@@ -32,6 +34,10 @@ struct HubConfiguration {
     var presenceGraceMillis = 5000
     var authTimeout = 10
     var staticDirectory: String?
+    var outboxRetryBaseMillis = 5000
+    var outboxLeaseMillis = 120_000
+    var outboxMaxAttempts = 8
+    var deliveryTimeout = 10
 
     struct Setting {
         let name: String
@@ -65,6 +71,10 @@ struct HubConfiguration {
         Setting(name: "HUB_DATABASE_POOL", help: "PostgreSQL connections (worker threads)", defaultText: "4"),
         Setting(name: "HUB_RATE_LIMIT_ANON", help: "requests per hour per IP without a token", defaultText: "100"),
         Setting(name: "HUB_RATE_LIMIT_USER", help: "requests per hour per signed-in user", defaultText: "1000"),
+        Setting(name: "HUB_OUTBOX_RETRY_BASE_MS", help: "first retry delay of a failed delivery, ms (doubles)", defaultText: "5000"),
+        Setting(name: "HUB_OUTBOX_LEASE_MS", help: "how long a worker holds a claimed delivery, ms", defaultText: "120000"),
+        Setting(name: "HUB_DELIVERY_TIMEOUT", help: "connect and I/O timeout of SMTP/HTTP deliveries, seconds", defaultText: "10"),
+        Setting(name: "HUB_OUTBOX_MAX_ATTEMPTS", help: "attempts before a delivery fails for good", defaultText: "8"),
         Setting(name: "HUB_STATIC_DIR", help: "folder with js/hub-client.js and demo/ (served at /static/, /demo/)",
                 defaultText: "./clients"),
         Setting(name: "HUB_AUTH_TIMEOUT", help: "seconds to send the first-message auth, else 4401", defaultText: "10"),
@@ -160,6 +170,23 @@ struct HubConfiguration {
         config.rateLimitAnonymous = try reader.int("HUB_RATE_LIMIT_ANON", 1...10_000_000) ?? config.rateLimitAnonymous
         config.rateLimitUser = try reader.int("HUB_RATE_LIMIT_USER", 1...10_000_000) ?? config.rateLimitUser
         config.staticDirectory = reader.string("HUB_STATIC_DIR")
+        config.outboxRetryBaseMillis = try reader.int("HUB_OUTBOX_RETRY_BASE_MS", 10...3_600_000) ?? config.outboxRetryBaseMillis
+        config.outboxLeaseMillis = try reader.int("HUB_OUTBOX_LEASE_MS", 500...3_600_000) ?? config.outboxLeaseMillis
+        config.deliveryTimeout = try reader.int("HUB_DELIVERY_TIMEOUT", 1...300) ?? config.deliveryTimeout
+        config.outboxMaxAttempts = try reader.int("HUB_OUTBOX_MAX_ATTEMPTS", 1...100) ?? config.outboxMaxAttempts
+        if let url = config.smtpURL {
+            guard let from = config.smtpFrom else {
+                throw ConfigurationError(description: "HUB_SMTP_FROM is required with HUB_SMTP_URL")
+            }
+            do {
+                _ = try SMTPConfiguration(url: url, from: from)
+            } catch {
+                throw ConfigurationError(description: "\(error)")
+            }
+        }
+        if let sms = config.smsURL, URL(string: sms)?.host == nil {
+            throw ConfigurationError(description: "HUB_SMS_URL must be an http(s) URL")
+        }
         config.authTimeout = try reader.int("HUB_AUTH_TIMEOUT", 1...300) ?? config.authTimeout
         config.presenceGraceMillis = try reader.int("HUB_PRESENCE_GRACE_MS", 0...600_000) ?? config.presenceGraceMillis
         config.rateLimitLogin = try reader.int("HUB_RATE_LIMIT_LOGIN", 1...10_000_000) ?? config.rateLimitLogin

@@ -32,6 +32,7 @@ do {
 let server: Server
 do {
     try app.prepareDatabase()
+    app.startOutbox()
     server = try app.makeServer()
 } catch {
     logger.error("cannot start", [("error", .string("\(error)"))])

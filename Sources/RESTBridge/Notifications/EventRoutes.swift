@@ -7,10 +7,12 @@ import Hub
 /// with outbox rows for the external channels each recipient's preferences allow; then 202, then
 /// the live pushes. The same idempotency key twice creates nothing new.
 public enum EventRoutes {
-    public static func register(on router: inout Router, context: APIContext, catalogue: EventCatalogue, hub: ChannelHub) {
+    public static func register(on router: inout Router, context: APIContext, catalogue: EventCatalogue, hub: ChannelHub,
+                                onQueued: @escaping @Sendable () -> Void = {}) {
         context.route(&router, .POST, ["/api/v1/events/", "/api/events/"], access: .staffOrService) { request in
             let event = try parse(request, catalogue: catalogue)
             let outcome = try await store(event, pool: context.pool)
+            if outcome.deliveries > 0 { onQueued() }
             if !outcome.duplicate {
                 for push in outcome.pushes {
                     hub.publish(to: push.recipient.map { .user($0) } ?? .everyone, json: push.json, notificationID: push.id)

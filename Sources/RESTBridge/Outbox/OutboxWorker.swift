@@ -1,0 +1,181 @@
+import Foundation
+import Hub
+import NotifyDrivers
+import Synchronization
+
+/// Sends the outbox: worker threads per channel, each with its own PostgreSQL connection and its
+/// own driver instance. A worker claims due rows with `FOR UPDATE SKIP LOCKED` (safe with several
+/// hubd nodes) and leases them; it sends, then records delivered / retry at T (exponential back-off
+/// with jitter, or the provider's retry_after) / failed for good. A worker that dies mid-send leaves
+/// its rows leased: they become due again when the lease ends, so a delivery is sent at least once
+/// and twice only if a crash falls between the provider's acceptance and the recording.
+public final class OutboxWorker: Sendable {
+    public struct Configuration: Sendable {
+        public var retryBaseMillis: Int64 = 5_000
+        public var retryMaxMillis: Int64 = 3_600_000
+        /// How long a claimed row stays with its worker; longer than any send can take.
+        public var leaseMillis: Int64 = 120_000
+        public var maxAttempts = 8
+        public var batchSize = 10
+        public var idleMillis = 250
+        public var workersPerChannel = 2
+
+        public init() {}
+    }
+
+    public typealias DriverFactory = @Sendable () -> DeliveryDriver
+
+    private let url: String
+    private let configuration: Configuration
+    private let drivers: [(DeliveryChannel, DriverFactory)]
+    private let logger: Logger
+    private let wakeups: [DispatchSemaphore]
+    private let counters = Mutex<[String: Int]>([:])
+
+    public init(url: String, configuration: Configuration, drivers: [(DeliveryChannel, DriverFactory)], logger: Logger) {
+        self.url = url
+        self.configuration = configuration
+        self.drivers = drivers
+        self.logger = logger
+        wakeups = drivers.flatMap { _ in (0..<configuration.workersPerChannel).map { _ in DispatchSemaphore(value: 0) } }
+    }
+
+    public var channels: [DeliveryChannel] { drivers.map(\.0) }
+
+    /// Outcomes so far, by `CHANNEL:outcome` (for /metrics and logs).
+    public var outcomeCounts: [String: Int] { counters.withLock { $0 } }
+
+    public func start() {
+        var index = 0
+        for (channel, factory) in drivers {
+            for number in 0..<configuration.workersPerChannel {
+                let wake = wakeups[index]
+                index += 1
+                let thread = Thread { [self] in run(channel: channel, driver: factory(), wake: wake) }
+                thread.name = "hub-outbox-\(channel.rawValue.lowercased())-\(number)"
+                thread.start()
+            }
+        }
+    }
+
+    /// New rows were written: idle workers look now instead of at their next poll.
+    public func wake() {
+        for semaphore in wakeups { semaphore.signal() }
+    }
+
+    private struct Claimed {
+        let id: Int64
+        let notificationID: Int64
+        let userID: Int64
+        let destination: String
+        let attempts: Int
+        let title: String
+        let message: String
+        let language: String
+    }
+
+    private func run(channel: DeliveryChannel, driver: DeliveryDriver, wake: DispatchSemaphore) {
+        var connection: PostgresConnection?
+        while true {
+            do {
+                if connection == nil || connection?.isHealthy == false { connection = try PostgresConnection(url: url) }
+                let claimed = try claim(channel, on: connection!)
+                if claimed.isEmpty {
+                    _ = wake.wait(timeout: .now() + .milliseconds(configuration.idleMillis))
+                    continue
+                }
+                for row in claimed {
+                    let outcome = driver.send(delivery(row, channel))
+                    try record(row, channel, outcome, on: connection!)
+                }
+            } catch {
+                logger.warning("outbox worker", [("channel", .string(channel.rawValue)), ("error", .string("\(error)"))])
+                connection = nil
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+    }
+
+    private func delivery(_ row: Claimed, _ channel: DeliveryChannel) -> Delivery {
+        switch channel {
+        case .telegram:
+            return Delivery(channel: channel, destination: row.destination, subject: row.title,
+                            text: "\(row.title)\n\(row.message)", rightToLeft: row.language == "ar")
+        case .sms:
+            return Delivery(channel: channel, destination: row.destination, subject: row.title,
+                            text: "\(row.title): \(row.message)", rightToLeft: row.language == "ar")
+        default:
+            return Delivery(channel: channel, destination: row.destination, subject: row.title, text: row.message,
+                            rightToLeft: row.language == "ar")
+        }
+    }
+
+    private func claim(_ channel: DeliveryChannel, on connection: PostgresConnection) throws -> [Claimed] {
+        let result = try connection.executePrepared("""
+            WITH claimed AS (
+                UPDATE deliveries d SET status = 'SENDING', attempts = d.attempts + 1, updated_at = now(),
+                    available_at = now() + make_interval(secs => $3::double precision / 1000)
+                WHERE d.id IN (
+                    SELECT id FROM deliveries
+                    WHERE channel = $1 AND status IN ('PENDING', 'RETRY', 'SENDING') AND available_at <= now()
+                    ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                RETURNING d.id, d.notification_id, d.user_id, d.destination, d.attempts)
+            SELECT c.id, c.notification_id, c.user_id, c.destination, c.attempts, n.title, n.message,
+                COALESCE(p.language, u.language) AS language
+            FROM claimed c JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id
+            LEFT JOIN notification_preferences p ON p.user_id = c.user_id
+            ORDER BY c.id
+            """, [channel.rawValue, String(configuration.batchSize), String(configuration.leaseMillis)])
+        return result.rows.compactMap { row in
+            guard let id = row.int("id"), let notification = row.int("notification_id"), let user = row.int("user_id") else {
+                return nil
+            }
+            return Claimed(id: Int64(id), notificationID: Int64(notification), userID: Int64(user),
+                           destination: row.string("destination") ?? "", attempts: row.int("attempts") ?? 1,
+                           title: row.string("title") ?? "", message: row.string("message") ?? "",
+                           language: row.string("language") ?? "en")
+        }
+    }
+
+    private func record(_ row: Claimed, _ channel: DeliveryChannel, _ outcome: DeliveryOutcome,
+                        on connection: PostgresConnection) throws
+    {
+        let kind: String
+        switch outcome {
+        case .delivered(let providerID):
+            kind = "delivered"
+            try connection.executePrepared("""
+                UPDATE deliveries SET status = 'DELIVERED', provider_id = $2, last_error = NULL, updated_at = now() WHERE id = $1
+                """, [String(row.id), providerID])
+            try connection.executePrepared(
+                "UPDATE notifications SET status = 'DELIVERED' WHERE id = $1 AND status = 'SENT'", [String(row.notificationID)])
+        case .retry(let after, let reason) where row.attempts < configuration.maxAttempts:
+            kind = "retry"
+            let delay = max(Int64(after * 1000), backoff(attempt: row.attempts))
+            try connection.executePrepared("""
+                UPDATE deliveries SET status = 'RETRY', last_error = $2, updated_at = now(),
+                    available_at = now() + make_interval(secs => $3::double precision / 1000) WHERE id = $1
+                """, [String(row.id), String(reason.prefix(500)), String(delay)])
+        case .retry(_, let reason), .failed(let reason):
+            kind = "failed"
+            try connection.executePrepared(
+                "UPDATE deliveries SET status = 'FAILED', last_error = $2, updated_at = now() WHERE id = $1",
+                [String(row.id), String(reason.prefix(500))])
+            if channel == .telegram && reason.hasPrefix(TelegramDriver.blockedPrefix) {
+                try connection.executePrepared("""
+                    UPDATE notification_preferences SET telegram_enabled = false, telegram_disabled_reason = $2,
+                        updated_at = now() WHERE user_id = $1
+                    """, [String(row.userID), "The bot was blocked by the user (Telegram answered 403); turn Telegram on again to retry."])
+            }
+        }
+        counters.withLock { $0["\(channel.rawValue):\(kind)", default: 0] += 1 }
+        logger.info("delivery", [("channel", .string(channel.rawValue)), ("delivery_id", .int(row.id)),
+                                 ("outcome", .string(kind)), ("attempt", .int(Int64(row.attempts)))])
+    }
+
+    /// Exponential back-off with "equal jitter": half fixed, half random.
+    func backoff(attempt: Int) -> Int64 {
+        let ceiling = min(configuration.retryMaxMillis, configuration.retryBaseMillis << Int64(min(attempt - 1, 20)))
+        return ceiling / 2 + Int64.random(in: 0...max(1, ceiling / 2))
+    }
+}

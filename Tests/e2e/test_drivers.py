@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Deliveries leaving the building, through hubd and a real PostgreSQL: email to a real SMTP
+server (aiosmtpd: plain, and STARTTLS + AUTH with a verified certificate), Telegram and SMS to
+local HTTP servers that record what arrives (500s and timeouts retried, 429 waits retry_after,
+403 turns Telegram off), an SMTP outage during 100 notifications (all arrive exactly once), and a
+SIGKILL of hubd while sending (every delivery still arrives)."""
+import datetime
+import email
+import email.policy
+import http.server
+import json
+import os
+import signal
+import socket
+import ssl
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+sys.path.insert(0, os.path.dirname(__file__))
+from hubd import DATABASE_URL, Checks, Hubd, api, psql  # noqa: E402
+
+checks = Checks()
+KEY = "svc-" + uuid.uuid4().hex
+BASE = {"HUB_DATABASE_URL": DATABASE_URL, "HUB_SERVICE_KEYS": KEY, "HUB_RATE_LIMIT_LOGIN": 100000,
+        "HUB_RATE_LIMIT_ANON": 100000, "HUB_RATE_LIMIT_USER": 100000, "HUB_OUTBOX_RETRY_BASE_MS": 200,
+        "HUB_OUTBOX_MAX_ATTEMPTS": 30, "HUB_DELIVERY_TIMEOUT": 2, "HUB_SMTP_FROM": "hub@school.ma"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every message."""
+
+    def __init__(self, delay=0.0):
+        self.messages = []
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            import asyncio
+            await asyncio.sleep(self.delay)
+        with self.lock:
+            self.messages.append((envelope.rcpt_tos, envelope.content, session.authenticated))
+        return f"250 OK queued as q{uuid.uuid4().hex[:8]}"
+
+    def to(self, address):
+        with self.lock:
+            return [m for m in self.messages if address in m[0]]
+
+
+class RejectingMailbox(Mailbox):
+    """Refuses recipients whose address starts with "nobody" (a permanent 550)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("nobody"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"hub" and auth_data.password == b"s3cret"
+    return AuthResult(success=ok)
+
+
+def self_signed_cert(directory):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+class Recorder:
+    """A local HTTP server standing in for Telegram or an SMS gateway: it records every request
+    and answers from a script (status, JSON body, delay) per path, then 200."""
+
+    def __init__(self):
+        self.requests = []
+        self.script = []
+        self.lock = threading.Lock()
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                with recorder.lock:
+                    recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
+                                              "time": time.time()})
+                    action = recorder.script.pop(0) if recorder.script else (200, {"ok": True, "result": {"message_id": 7}}, 0)
+                status, payload, delay = action
+                if delay:
+                    time.sleep(delay)
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def matching(self, predicate):
+        with self.lock:
+            return [r for r in self.requests if predicate(r)]
+
+
+def wait_for(condition, seconds=20, what="condition"):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def user(port, name, language="en", prefs=None):
+    email_address = f"{name.lower()}.{uuid.uuid4().hex[:8]}@school.ma"
+    status, _, body = api(port, "POST", "/api/v1/auth/register/", {"email": email_address, "password": "pass12345",
+                                                                     "full_name": name, "language": language})
+    assert status == 201, body
+    token = body["access"]
+    if prefs:
+        status, _, answer = api(port, "PATCH", "/api/v1/notifications/preferences/me/", prefs, token=token)
+        assert status == 200, answer
+    return {"id": body["user"]["id"], "email": email_address, "token": token}
+
+
+def post(port, user_ids, type_="attendance_alert", **data):
+    payload = {"student_name": "Yasmine", "status": "absent", "subject": "Maths", "date": "today", **data}
+    status, _, answer = api(port, "POST", "/api/v1/events/", {"type": type_, "recipients": {"users": user_ids},
+                                                              "data": payload}, api_key=KEY)
+    assert status == 202, answer
+    return answer
+
+
+def main():
+    workdir = tempfile.mkdtemp()
+    cert, key = self_signed_cert(workdir)
+
+    def plain_email_arabic_subject_and_both_parts():
+        box = Mailbox()
+        smtp = Controller(box, hostname="127.0.0.1", port=free_port())
+        smtp.start()
+        try:
+            with Hubd(**BASE, HUB_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}?starttls=never") as hubd:
+                parent = user(hubd.port, "Khadija", "ar", {"email_enabled": True})
+                answer = post(hubd.port, [parent["id"]])
+                messages = wait_for(lambda: box.to(parent["email"]), what="the email")
+                message = email.message_from_bytes(messages[0][1], policy=email.policy.default)
+                assert message["Subject"] == "تنبيه الحضور", message["Subject"]
+                assert message.get_content_type() == "multipart/alternative"
+                parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
+                assert set(parts) == {"text/plain", "text/html"}, parts.keys()
+                assert "Yasmine" in parts["text/plain"] and 'dir="rtl"' in parts["text/html"]
+                assert message["Message-ID"] and message["Date"]
+                nid = answer["notification_ids"][0]
+                status, _, deliveries = api(hubd.port, "GET", f"/api/v1/notifications/{nid}/deliveries/",
+                                            token=parent["token"])
+                email_row = next(d for d in deliveries["results"] if d["channel"] == "EMAIL")
+                wait_for(lambda: api(hubd.port, "GET", f"/api/v1/notifications/{nid}/", token=parent["token"])[2]["status"]
+                         == "DELIVERED", what="status DELIVERED")
+                email_row = next(d for d in api(hubd.port, "GET", f"/api/v1/notifications/{nid}/deliveries/",
+                                                token=parent["token"])[2]["results"] if d["channel"] == "EMAIL")
+                assert email_row["status"] == "DELIVERED" and email_row["provider_id"], email_row
+        finally:
+            smtp.stop()
+
+    def starttls_and_auth_with_a_verified_certificate():
+        box = RejectingMailbox()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        smtp = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
+                          auth_required=True, auth_require_tls=True, authenticator=authenticator)
+        smtp.start()
+        try:
+            url = f"smtp://hub:s3cret@localhost:{smtp.port}?starttls=required&ca_file={cert}"
+            with Hubd(**BASE, HUB_SMTP_URL=url) as hubd:
+                parent = user(hubd.port, "Fatima", "fr", {"email_enabled": True})
+                post(hubd.port, [parent["id"]], "homework_assigned", homework_title="Sourate Al-Mulk", due_date="lundi")
+                messages = wait_for(lambda: box.to(parent["email"]), what="the email over STARTTLS")
+                assert messages[0][2] is True, "authenticated"
+                message = email.message_from_bytes(messages[0][1], policy=email.policy.default)
+                assert message["Subject"] == "Nouveau devoir"
+                # A 5xx reply (here 550 to RCPT) fails for good, without retries.
+                status, _, nobody = api(hubd.port, "POST", "/api/v1/auth/register/", {
+                    "email": f"nobody.{uuid.uuid4().hex[:6]}@school.ma", "password": "pass12345"})
+                api(hubd.port, "PATCH", "/api/v1/notifications/preferences/me/", {"email_enabled": True},
+                    token=nobody["access"])
+                answer = post(hubd.port, [nobody["user"]["id"]])
+                nid = answer["notification_ids"][0]
+                row = wait_for(lambda: [d for d in api(hubd.port, "GET", f"/api/v1/notifications/{nid}/deliveries/",
+                                                         token=nobody["access"])[2]["results"]
+                                        if d["channel"] == "EMAIL" and d["status"] == "FAILED"], what="a 550 failure")
+                assert "550" in row[0]["last_error"] and row[0]["attempts"] == 1, row
+        finally:
+            smtp.stop()
+
+    def telegram_and_sms_over_http():
+        telegram, gateway = Recorder(), Recorder()
+        telegram.script = [(500, {"ok": False, "description": "Internal"}, 0), (200, {"ok": True}, 3),
+                           (429, {"ok": False, "description": "Too Many Requests", "parameters": {"retry_after": 1}}, 0)]
+        env = dict(BASE, HUB_TELEGRAM_BOT_TOKEN="123:ABC", HUB_TELEGRAM_API_BASE=f"http://127.0.0.1:{telegram.port}",
+                   HUB_SMS_URL=f"http://gw:pw@127.0.0.1:{gateway.port}/sms?format=twilio&from=%2B15550001111")
+        with Hubd(**env) as hubd:
+            student = user(hubd.port, "Aziz", "en", {"telegram_enabled": True, "telegram_chat_id": "424242",
+                                                     "sms_enabled": True, "phone_number": "+998901234567"})
+            post(hubd.port, [student["id"]])
+            arrived = wait_for(lambda: [r for r in telegram.matching(lambda r: True)] if len(telegram.requests) >= 4 else None,
+                               seconds=30, what="telegram retries")
+            assert all(r["path"] == "/bot123:ABC/sendMessage" for r in arrived)
+            bodies = [json.loads(r["body"]) for r in arrived]
+            assert all(b["chat_id"] == "424242" and "Attendance alert" in b["text"] for b in bodies), bodies
+            gap = arrived[3]["time"] - arrived[2]["time"]
+            assert gap >= 0.95, f"429 retry_after 1 s respected ({gap:.2f} s)"
+            sms = wait_for(lambda: gateway.matching(lambda r: r["path"] == "/sms"), what="the SMS")
+            form = dict(pair.split("=", 1) for pair in sms[0]["body"].decode().split("&"))
+            import urllib.parse
+            assert urllib.parse.unquote_plus(form["To"]) == "+998901234567"
+            assert urllib.parse.unquote_plus(form["From"]) == "+15550001111"
+            assert "Attendance alert" in urllib.parse.unquote_plus(form["Body"])
+            import base64
+            assert sms[0]["headers"]["Authorization"] == "Basic " + base64.b64encode(b"gw:pw").decode()
+            # 403: the user blocked the bot; fails for good and turns Telegram off, with a reason.
+            telegram.script = [(403, {"ok": False, "description": "Forbidden: bot was blocked by the user"}, 0)]
+            before = len(telegram.requests)
+            post(hubd.port, [student["id"]])
+            wait_for(lambda: api(hubd.port, "GET", "/api/v1/notifications/preferences/me/", token=student["token"])[2]
+                     ["telegram_enabled"] is False, what="Telegram switched off")
+            prefs = api(hubd.port, "GET", "/api/v1/notifications/preferences/me/", token=student["token"])[2]
+            assert "403" in prefs["telegram_disabled_reason"], prefs
+            time.sleep(1)
+            assert len(telegram.requests) == before + 1, "a 403 is not retried"
+
+    def sms_json_webhook():
+        gateway = Recorder()
+        gateway.script = [(200, {"id": "sms-1"}, 0)]
+        with Hubd(**BASE, HUB_SMS_URL=f"http://127.0.0.1:{gateway.port}/hooks/sms") as hubd:
+            person = user(hubd.port, "Samir", "ar", {"sms_enabled": True, "phone_number": "+212600000002"})
+            post(hubd.port, [person["id"]])
+            request = wait_for(lambda: gateway.matching(lambda r: r["path"] == "/hooks/sms"), what="the webhook")[0]
+            body = json.loads(request["body"])
+            assert body["to"] == "+212600000002" and body["text"].startswith("تنبيه الحضور"), body
+            assert request["headers"]["Content-Type"] == "application/json"
+
+    def smtp_outage_then_all_100_exactly_once():
+        port = free_port()
+        with Hubd(**BASE, HUB_SMTP_URL=f"smtp://127.0.0.1:{port}?starttls=never") as hubd:
+            people = [user(hubd.port, f"P{i}", "en", {"email_enabled": True}) for i in range(10)]
+            for _ in range(10):
+                post(hubd.port, [p["id"] for p in people])
+            wait_for(lambda: psql("SELECT count(*) FROM deliveries WHERE status = 'RETRY' AND channel = 'EMAIL' "
+                                  f"AND user_id IN ({','.join(str(p['id']) for p in people)})") != "0", what="retries")
+            box = Mailbox()
+            smtp = Controller(box, hostname="127.0.0.1", port=port)
+            smtp.start()
+            try:
+                wanted = {p["email"] for p in people}
+                wait_for(lambda: sum(1 for m in box.messages if set(m[0]) & wanted) >= 100, seconds=60, what="100 emails")
+                time.sleep(1.5)
+                per_user = [len(box.to(p["email"])) for p in people]
+                assert per_user == [10] * 10, per_user
+                ids = [email.message_from_bytes(m[1])["Message-ID"] for m in box.messages]
+                assert len(ids) == len(set(ids)) == 100
+            finally:
+                smtp.stop()
+
+    def sigkill_while_sending_then_every_delivery_arrives():
+        box = Mailbox(delay=0.05)
+        smtp = Controller(box, hostname="127.0.0.1", port=free_port())
+        smtp.start()
+        env = dict(BASE, HUB_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}?starttls=never", HUB_OUTBOX_LEASE_MS=1500)
+        try:
+            hubd = Hubd(**env)
+            people = [user(hubd.port, f"K{i}", "en", {"email_enabled": True}) for i in range(60)]
+            post(hubd.port, [p["id"] for p in people])
+            wait_for(lambda: len(box.messages) >= 10, what="sending under way")
+            hubd.process.send_signal(signal.SIGKILL)
+            hubd.process.wait()
+            sent_before = len(box.messages)
+            assert sent_before < 60, "killed while sending"
+            again = Hubd(**env)
+            try:
+                wanted = [p["email"] for p in people]
+                wait_for(lambda: all(box.to(address) for address in wanted), seconds=60, what="every email after restart")
+                time.sleep(2)
+                duplicates = sum(len(box.to(address)) - 1 for address in wanted)
+                print(f"    {sent_before} sent before SIGKILL; all 60 delivered after restart; {duplicates} duplicate(s)")
+                assert duplicates <= 2, duplicates
+            finally:
+                again.stop()
+        finally:
+            smtp.stop()
+
+    print("[drivers]")
+    checks.run("email to a user who allows it: Arabic subject, text and HTML parts, DELIVERED", plain_email_arabic_subject_and_both_parts)
+    checks.run("STARTTLS with a verified certificate and AUTH; a 550 fails for good without retries", starttls_and_auth_with_a_verified_certificate)
+    checks.run("Telegram (500 and timeout retried, 429 waits retry_after, 403 turns it off) and Twilio-style SMS", telegram_and_sms_over_http)
+    checks.run("SMS as a JSON webhook (Arabic text)", sms_json_webhook)
+    checks.run("SMTP down during 100 notifications: all 100 arrive exactly once", smtp_outage_then_all_100_exactly_once)
+    checks.run("SIGKILL while sending, restart: every delivery arrives", sigkill_while_sending_then_every_delivery_arrives)
+    checks.exit()
+
+
+if __name__ == "__main__":
+    main()
