@@ -32,6 +32,7 @@ public final class ChannelHub: @unchecked Sendable {
     private let roomLoops = Mutex<[String: UInt64]>([:])
     let presence: Mutex<PresenceTracker>
     private let frames = Atomic<Int>(0)
+    private let boundSessions = Atomic<Int>(0)
     private let ticker: DispatchSourceTimer
 
     public init(loopCount: Int, configuration: ChannelConfiguration, dependencies: ChannelDependencies,
@@ -55,6 +56,9 @@ public final class ChannelHub: @unchecked Sendable {
 
     /// Frames built by publishes (one per publish, whatever the audience).
     public var frameCount: Int { frames.load(ordering: .relaxed) }
+
+    /// Authenticated sessions open now, on every loop.
+    public var sessionCount: Int { boundSessions.load(ordering: .relaxed) }
 
     // MARK: Publishing (any thread)
 
@@ -113,6 +117,7 @@ public final class ChannelHub: @unchecked Sendable {
             userLoops.withLock { $0[user.id, default: 0] |= bit }
         }
         registry.byUser[user.id, default: [:]][ObjectIdentifier(session)] = session
+        boundSessions.add(1, ordering: .relaxed)
         presence.withLock { $0.connect(user.id, session: session.id, now: WallClock.nowMillis()) }
     }
 
@@ -122,7 +127,7 @@ public final class ChannelHub: @unchecked Sendable {
         registry.all[key] = nil
         guard let user = session.user else { return }
         for room in session.rooms { leave(session, room: room, on: loop) }
-        registry.byUser[user.id]?[key] = nil
+        if registry.byUser[user.id]?.removeValue(forKey: key) != nil { boundSessions.subtract(1, ordering: .relaxed) }
         if registry.byUser[user.id]?.isEmpty ?? false {
             registry.byUser[user.id] = nil
             let bit = UInt64(1) << UInt64(loop.index)

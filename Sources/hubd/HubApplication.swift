@@ -3,6 +3,7 @@ import Foundation
 import Hub
 import NotifyDrivers
 import RESTBridge
+import Synchronization
 
 /// Wires the parts of the hub together from a configuration.
 struct HubApplication {
@@ -11,6 +12,9 @@ struct HubApplication {
     let pool: DatabasePool?
     let catalogue: EventCatalogue
     let outbox: OutboxWorker?
+    let metrics = Metrics()
+    /// Set once the server exists (the /metrics route reads the connection count through it).
+    let connectionCount = ConnectionCountBox()
 
     init(configuration: HubConfiguration, logger: Logger) throws {
         catalogue = try EventCatalogue.bundled()
@@ -81,6 +85,11 @@ struct HubApplication {
     func makeRouter() -> Router {
         var router = Router()
         HealthRoutes.register(on: &router, probe: pool.map(DatabaseProbe.init))
+        if pool == nil {
+            let counts = connectionCount
+            MetricsRoutes.register(on: &router, sources: .init(metrics: metrics, connections: { counts.value }, hub: nil,
+                                                               pool: nil, outboxOutcomes: { [:] }))
+        }
         SchemaRoutes.register(on: &router)
         if let clients = Self.clientsDirectory(configuration.staticDirectory) {
             router.serve(StaticFiles(directory: clients.appendingPathComponent("js")), at: "/static/")
@@ -114,9 +123,12 @@ struct HubApplication {
             NotificationsEndpoint.register(on: &router, hub: hub)
             NotificationRoutes.register(on: &router, context: context, store: store, hub: hub)
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
+            let outbox = self.outbox, counts = connectionCount
+            MetricsRoutes.register(on: &router, sources: .init(
+                metrics: metrics, connections: { counts.value }, hub: hub, pool: pool,
+                outboxOutcomes: { outbox?.outcomeCounts ?? [:] }))
             PreferencesRoutes.register(on: &router, context: context)
             GuardianRoutes.register(on: &router, context: context)
-            let outbox = self.outbox
             EventRoutes.register(on: &router, context: context, catalogue: catalogue, hub: hub,
                                  onQueued: { outbox?.wake() })
         }
@@ -157,8 +169,9 @@ struct HubApplication {
         var httpConfiguration = HTTPServer.Configuration()
         httpConfiguration.limits.maxBodyBytes = configuration.maxBodyBytes
         httpConfiguration.cors = CORSPolicy(configuration.corsOrigins)
-        let logger = self.logger
+        let logger = self.logger, metrics = self.metrics
         let http = HTTPServer(router: makeRouter(), configuration: httpConfiguration, accessLog: { record in
+            metrics.record(record)
             guard logger.enabled(.info) else { return }
             logger.info("request", [
                 ("method", .string(record.method.description)), ("path", .string(record.path)),
@@ -169,7 +182,15 @@ struct HubApplication {
         let serverConfiguration = Server.Configuration(
             host: configuration.host, port: configuration.port, threads: configuration.threads,
             maxConnections: configuration.maxConnections)
-        return try Server(configuration: serverConfiguration, makeHandler: { _ in http.makeConnectionHandler() },
-                          onAcceptError: { error in logger.warning("accept failed", [("error", .string("\(error)"))]) })
+        let server = try Server(configuration: serverConfiguration, makeHandler: { _ in http.makeConnectionHandler() },
+                                onAcceptError: { error in logger.warning("accept failed", [("error", .string("\(error)"))]) })
+        connectionCount.limiter.withLock { $0 = server.limiter }
+        return server
     }
+}
+
+/// The server's connection counter, known only once the server is built.
+final class ConnectionCountBox: Sendable {
+    let limiter = Mutex<ConnectionLimiter?>(nil)
+    var value: Int { limiter.withLock { $0?.current ?? 0 } }
 }

@@ -19,6 +19,18 @@ import HubTestSupport
         #expect(timestamp.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression) != nil)
     }
 
+    @Test func metricsInPrometheusText() throws {
+        let hubd = try HubdProcess()
+        defer { hubd.stop() }
+        let client = try BlockingClient(port: hubd.port)
+        _ = try client.request("GET /api/health/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let metrics = try client.request("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(metrics.status == 200)
+        #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
+        #expect(metrics.text.contains("hub_http_requests_total{method=\"GET\",status=\"200\"} 1"))
+        #expect(metrics.text.contains("hub_connections 1"))
+    }
+
     @Test func everyRequestIsLoggedAsOneJSONLine() throws {
         let hubd = try HubdProcess()
         let client = try BlockingClient(port: hubd.port)

@@ -199,6 +199,11 @@ def main():
                 email_row = next(d for d in api(hubd.port, "GET", f"/api/v1/notifications/{nid}/deliveries/",
                                                 token=parent["token"])[2]["results"] if d["channel"] == "EMAIL")
                 assert email_row["status"] == "DELIVERED" and email_row["provider_id"], email_row
+                import urllib.request
+                with urllib.request.urlopen(f"http://127.0.0.1:{hubd.port}/metrics") as response:
+                    metrics = response.read().decode()
+                assert 'hub_outbox_outcomes_total{channel="EMAIL",outcome="delivered"} 1' in metrics, metrics
+                assert "hub_database_up 1" in metrics
         finally:
             smtp.stop()
 
@@ -229,6 +234,8 @@ def main():
                                                          token=nobody["access"])[2]["results"]
                                         if d["channel"] == "EMAIL" and d["status"] == "FAILED"], what="a 550 failure")
                 assert "550" in row[0]["last_error"] and row[0]["attempts"] == 1, row
+                status, _, item = api(hubd.port, "GET", f"/api/v1/notifications/{nid}/", token=nobody["access"])
+                assert item["status"] == "FAILED", item["status"]
         finally:
             smtp.stop()
 

@@ -19,6 +19,8 @@ public final class OutboxWorker: Sendable {
         public var batchSize = 10
         public var idleMillis = 250
         public var workersPerChannel = 2
+        /// Sends per second per channel, shared by that channel's workers (Telegram allows ~30/s).
+        public var ratePerSecond: [DeliveryChannel: Int] = [.email: 50, .telegram: 25, .sms: 10]
 
         public init() {}
     }
@@ -31,6 +33,7 @@ public final class OutboxWorker: Sendable {
     private let logger: Logger
     private let wakeups: [DispatchSemaphore]
     private let counters = Mutex<[String: Int]>([:])
+    private let limiter = RateLimiter(shardCount: 4)
 
     public init(url: String, configuration: Configuration, drivers: [(DeliveryChannel, DriverFactory)], logger: Logger) {
         self.url = url
@@ -85,6 +88,7 @@ public final class OutboxWorker: Sendable {
                     continue
                 }
                 for row in claimed {
+                    waitForRate(channel)
                     let outcome = driver.send(delivery(row, channel))
                     try record(row, channel, outcome, on: connection!)
                 }
@@ -93,6 +97,16 @@ public final class OutboxWorker: Sendable {
                 connection = nil
                 Thread.sleep(forTimeInterval: 1)
             }
+        }
+    }
+
+    /// Never hammer a provider: a token bucket per channel, one second wide.
+    private func waitForRate(_ channel: DeliveryChannel) {
+        let limit = configuration.ratePerSecond[channel] ?? 20
+        while true {
+            let decision = limiter.take("outbox:\(channel.rawValue)", limit: limit, period: 1)
+            if decision.allowed { return }
+            Thread.sleep(forTimeInterval: 1 / Double(limit))
         }
     }
 
@@ -161,6 +175,11 @@ public final class OutboxWorker: Sendable {
             try connection.executePrepared(
                 "UPDATE deliveries SET status = 'FAILED', last_error = $2, updated_at = now() WHERE id = $1",
                 [String(row.id), String(reason.prefix(500))])
+            // The notification failed when every one of its deliveries did (and it was not read meanwhile).
+            try connection.executePrepared("""
+                UPDATE notifications n SET status = 'FAILED' WHERE n.id = $1 AND n.status = 'SENT'
+                    AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = n.id AND d.status <> 'FAILED')
+                """, [String(row.notificationID)])
             if channel == .telegram && reason.hasPrefix(TelegramDriver.blockedPrefix) {
                 try connection.executePrepared("""
                     UPDATE notification_preferences SET telegram_enabled = false, telegram_disabled_reason = $2,
