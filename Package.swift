@@ -27,7 +27,9 @@ let package = Package(
             resources: [.copy("Catalogue/events.json"), .copy("OpenAPI/openapi.json")]
         ),
         .executableTarget(name: "hubd", dependencies: ["Hub", "Channels", "RESTBridge", "NotifyDrivers"]),
-        .executableTarget(name: "loadtest", dependencies: ["Hub"], path: "loadtest", exclude: ["scripts"]),
+        .executableTarget(
+            name: "loadtest", dependencies: ["Hub", "RESTBridge", "NotifyDrivers"], path: "loadtest", exclude: ["scripts"]
+        ),
         .target(name: "HubTestSupport", dependencies: ["Hub"], path: "Tests/HubTestSupport"),
         .testTarget(name: "HubTests", dependencies: ["Hub", "HubTestSupport"]),
         .testTarget(name: "ChannelsTests", dependencies: ["Channels"]),

@@ -10,6 +10,11 @@ struct Options {
     var threads = 2
     var pid: Int32?
     var path = ""
+    var rate = 0.0
+    var connectRate = 4000.0
+    var databaseURL = ""
+    var jwtSecret = ""
+    var serviceKey = ""
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -25,6 +30,11 @@ struct Options {
             case "--threads": options.threads = Int(value) ?? options.threads
             case "--pid": options.pid = Int32(value)
             case "--path": options.path = value
+            case "--rate": options.rate = Double(value) ?? options.rate
+            case "--connect-rate": options.connectRate = max(1, Double(value) ?? options.connectRate)
+            case "--database-url": options.databaseURL = value
+            case "--jwt-secret": options.jwtSecret = value
+            case "--service-key": options.serviceKey = value
             default: break
             }
             index += 2

@@ -6,6 +6,8 @@ import Hub
 final class WebSocketClient: ConnectionHandler {
     private let path: String
     private let host: String
+    /// Extra request headers (an `Authorization: Bearer` token).
+    var headers: [String] = []
     private var handshakeDone = false
     private var pending: [UInt8] = []
     private var decoder = WebSocketFrameDecoder(configuration: .init(maxMessageBytes: 16 << 20, expectMasked: false))
@@ -13,6 +15,8 @@ final class WebSocketClient: ConnectionHandler {
     var onOpen: ((WebSocketClient) -> Void)?
     var onText: ((WebSocketClient, [UInt8]) -> Void)?
     var onClose: ((WebSocketClient) -> Void)?
+    /// Called with each text message before `onText` decides what it is (the hub's envelope).
+    var closeCode: UInt16?
 
     init(host: String, path: String) {
         self.host = host
@@ -22,8 +26,9 @@ final class WebSocketClient: ConnectionHandler {
     func connectionOpened(_ connection: Connection) {
         self.connection = connection
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let extra = headers.map { $0 + "\r\n" }.joined()
         connection.send(Array(("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
+            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\(extra)\r\n").utf8))
     }
 
     func send(text: [UInt8]) {
@@ -50,6 +55,7 @@ final class WebSocketClient: ConnectionHandler {
         do {
             try decoder.decode(bytes) { event in
                 if case .text(let payload) = event { onText?(self, payload) }
+                if case .close(let code, _) = event { closeCode = code }
                 if case .ping(let payload) = event {
                     let key = (UInt8(1), UInt8(2), UInt8(3), UInt8(4))
                     connection.send(WebSocketFrameEncoder.frame(.pong, payload: payload, maskKey: key))
@@ -72,16 +78,20 @@ struct ClientFactory {
     let loops: [EventLoop]
     let target: SocketAddress
     let host: String
+    /// A second octet of 127.x.y.z chosen per run, so the ports left in TIME_WAIT by an earlier
+    /// run on the same machine never collide with this one's.
+    let sourceOctet = Int.random(in: 1...250)
 
-    func connect(index: Int, path: String, configure: @escaping @Sendable (WebSocketClient) -> Void) {
+    func connect(index: Int, path: String, headers: [String] = [], configure: @escaping @Sendable (WebSocketClient) -> Void) {
         let loop = loops[index % loops.count]
-        let sourceHost = "127.0.0.\(2 + (index / 25_000) % 250)"
+        let sourceHost = "127.\(sourceOctet).\((index / 25_000) % 250).2"
         let target = self.target, host = self.host
         loop.execute {
             do {
                 let source = try SocketAddress.resolve(host: sourceHost, port: 0)
                 let (socket, _) = try Socket.connect(to: target, from: source)
                 let client = WebSocketClient(host: host, path: path)
+                client.headers = headers
                 configure(client)
                 try loop.adopt(socket, remote: target, outboundLimit: 64 << 20, handler: client)
             } catch {

@@ -6,6 +6,11 @@ import Hub
 let usage = """
     loadtest: load generator for hubd (release builds; see `make bench`).
     Usage: loadtest <scenario> [--host 127.0.0.1] [--port 8000] [--threads 2] [options]
+      idle          --connections N --seconds T     N authenticated sessions held with heartbeats [--pid P]
+      fanout        --connections N --messages M    M broadcast events over REST [--rate R/s, default a burst]
+      targeted      --connections N --rate R --seconds T   events to random users over REST
+      churn         --connections C --seconds T     connect (JWT) / connected / close, C slots in parallel
+        these four need --database-url URL --jwt-secret S --service-key K (the hub's own)
       ws-echo       --connections C --seconds T     round trips on /ws/echo/ (hubd with HUB_ENABLE_ECHO=1)
       ws-broadcast  --connections N --messages M    one publisher, N receivers on /ws/broadcast/
                     [--pid P]                       also report the server's memory per connection
@@ -13,7 +18,8 @@ let usage = """
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-guard let scenario = arguments.first, ["ws-echo", "ws-broadcast"].contains(scenario) else {
+let scenarios = ["idle", "fanout", "targeted", "churn", "ws-echo", "ws-broadcast"]
+guard let scenario = arguments.first, scenarios.contains(scenario) else {
     print(usage)
     exit(arguments.isEmpty ? 0 : 2)
 }
@@ -33,8 +39,25 @@ let loops = try (0..<options.threads).map { try EventLoop(index: $0) }
 for loop in loops { loop.start() }
 let target = try SocketAddress.resolve(host: options.host, port: options.port)
 let factory = ClientFactory(loops: loops, target: target, host: options.host)
-switch scenario {
-case "ws-echo": Scenarios.echo(options, loops: loops, factory: factory)
-default: Scenarios.broadcast(options, loops: loops, factory: factory)
+let context = HubScenarios.Context(options: options, loops: loops, factory: factory,
+                                   setup: HubSetup(databaseURL: options.databaseURL, secret: options.jwtSecret))
+if ["idle", "fanout", "targeted", "churn"].contains(scenario)
+    && (options.databaseURL.isEmpty || options.jwtSecret.isEmpty || (options.serviceKey.isEmpty && ["fanout", "targeted"].contains(scenario)))
+{
+    print("loadtest: \(scenario) needs --database-url, --jwt-secret and (for events) --service-key of the hub under test")
+    exit(2)
+}
+do {
+    switch scenario {
+    case "idle": try HubScenarios.idle(context)
+    case "fanout": try HubScenarios.fanout(context)
+    case "targeted": try HubScenarios.targeted(context)
+    case "churn": try HubScenarios.churn(context)
+    case "ws-echo": Scenarios.echo(options, loops: loops, factory: factory)
+    default: Scenarios.broadcast(options, loops: loops, factory: factory)
+    }
+} catch {
+    print("loadtest: \(error)")
+    exit(1)
 }
 exit(0)

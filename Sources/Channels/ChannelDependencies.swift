@@ -34,6 +34,8 @@ public struct StoredPush: Sendable {
 public enum TokenRejection: Error, Sendable {
     case invalid(String)
     case expired
+    /// The token could not be checked now (database unavailable or overloaded): try again.
+    case unavailable
 }
 
 /// What the channel asks of the application (injected: the JWT code and the store in hubd, fakes

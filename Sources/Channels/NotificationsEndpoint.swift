@@ -45,6 +45,9 @@ public enum NotificationsEndpoint {
         let verify = hub.dependencies.verifyToken
         Task {
             switch await verify(token) {
+            case .failure(.unavailable):
+                acceptor.reject(.error(.serviceUnavailable, code: "DATABASE_UNAVAILABLE", message: "Try again shortly",
+                                       headers: HTTPHeaders([("Retry-After", "2")])))
             case .failure(let rejection):
                 let message = if case .invalid(let why) = rejection { why } else { "Token has expired" }
                 acceptor.reject(.error(.unauthorized, code: "AUTHENTICATION_REQUIRED", message: message))

@@ -123,6 +123,8 @@ final class Session: WebSocketDelegate {
     private func finishAuthentication(_ result: Result<ChannelUser, TokenRejection>, first: Bool) {
         guard let socket else { return }
         switch result {
+        case .failure(.unavailable):
+            socket.close(code: CloseCode.internalError.rawValue, reason: "authentication unavailable; reconnect")
         case .failure:
             socket.close(code: CloseCode.unauthorized.rawValue, reason: CloseCode.unauthorized.reason)
         case .success(let verified):

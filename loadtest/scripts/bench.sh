@@ -58,6 +58,33 @@ trap stop_hubd EXIT
     echo '```'
     stop_hubd
     echo
+    echo "## The channel under load: loadtest idle / fanout / targeted / churn"
+    echo
+    echo "Authenticated /ws/notifications/ sessions (users inserted in PostgreSQL, tokens minted with"
+    echo "the shared secret), events posted over REST with a service key, latency from a monotonic"
+    echo "timestamp carried in the event. hubd with HUB_DATABASE_URL (local PostgreSQL, 4 pool workers)."
+    echo
+    scripts/pg-local.sh fresh-db hub_load >/dev/null
+    LURL=$(scripts/pg-local.sh url hub_load)
+    HUB_JWT_SECRET=$SECRET HUB_HOST=127.0.0.1 HUB_PORT=$PORT HUB_THREADS=2 HUB_LOG_LEVEL=warning \
+        HUB_DATABASE_URL=$LURL HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000 \
+        .build/release/hubd >/dev/null 2>&1 &
+    HUBD_PID=$!
+    for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/api/health/" >/dev/null 2>&1 && break; sleep 0.1; done
+    LT="--port $PORT --database-url $LURL --jwt-secret $SECRET --service-key bench-key"
+    for scenario in "idle --connections 19000 --seconds 10 --connect-rate 1000 --pid $HUBD_PID" \
+                    "fanout --connections 10000 --messages 20" \
+                    "fanout --connections 1000 --messages 100 --rate 20" \
+                    "targeted --connections 10000 --rate 1000 --seconds 10" \
+                    "churn --connections 100 --seconds 10"; do
+        echo '```'
+        echo "\$ loadtest $scenario --database-url <local> --jwt-secret <secret> --service-key <key>"
+        # shellcheck disable=SC2086
+        SWIFT_BACKTRACE=enable=no timeout 300 .build/release/loadtest $scenario $LT 2>&1 | sed "s/$HUBD_PID/<hubd>/"
+        echo '```'
+        echo
+    done
+    stop_hubd
     echo "## One event to a room of 10,000 members"
     echo
     echo "POST /api/v1/events/ with \`recipients.rooms\`: 10,000 notifications stored in one transaction"

@@ -125,6 +125,11 @@ public final class EventLoop: @unchecked Sendable {
 
     public var connectionCount: Int { active.count }
 
+    /// Loop thread only: every open connection of this loop (for periodic work such as heartbeats).
+    public func forEachConnection(_ body: (Connection) -> Void) {
+        for connection in active { body(connection) }
+    }
+
     func remove(_ connection: Connection) {
         let slot = Int(connection.id.fd)
         if slot < connections.count, connections[slot] === connection { connections[slot] = nil }

@@ -19,7 +19,7 @@ public final class DatabasePool: Sendable {
     private let healthy = Atomic<Bool>(true)
     private let maxQueued: Int
 
-    public init(url: String, workers: Int = 4, maxQueued: Int = 10_000) {
+    public init(url: String, workers: Int = 4, maxQueued: Int = 100_000) {
         self.url = url
         self.maxQueued = maxQueued
         for index in 0..<workers {

@@ -183,6 +183,9 @@ public enum Migrations {
                 RETURN end_local AT TIME ZONE tz;
             END $$;
             """),
+        Migration(version: 4, name: "index notifications by event", sql: """
+            CREATE INDEX notifications_event ON notifications (event_id) WHERE event_id IS NOT NULL;
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

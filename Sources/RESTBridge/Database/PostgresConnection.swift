@@ -9,7 +9,7 @@ public final class PostgresConnection {
     private var prepared: [String: String] = [:]
 
     /// Connects with a connect timeout and a statement timeout, so no call waits forever.
-    init(url: String, connectTimeoutSeconds: Int = 3, statementTimeoutMillis: Int = 10_000) throws(DatabaseError) {
+    public init(url: String, connectTimeoutSeconds: Int = 3, statementTimeoutMillis: Int = 10_000) throws(DatabaseError) {
         let keys = ["dbname", "connect_timeout", "application_name"]
         let values = [url, String(connectTimeoutSeconds), "hubd"]
         let connection = withCStrings(keys) { keyPointers in

@@ -151,9 +151,13 @@ public enum ChannelWiring {
                 } catch {
                     return .failure(error == .expired ? .expired : .invalid(error.message))
                 }
-                guard let user = try? await context.users.find(id: claims.userID), user.isActive else {
-                    return .failure(.invalid("User not found or inactive"))
+                let found: User?
+                do {
+                    found = try await context.users.find(id: claims.userID)
+                } catch {
+                    return .failure(.unavailable)
                 }
+                guard let user = found, user.isActive else { return .failure(.invalid("User not found or inactive")) }
                 return .success(ChannelUser(id: user.id, displayName: user.fullName.isEmpty ? user.email : user.fullName,
                                             role: user.role.rawValue, isStaff: user.role.isStaff,
                                             tokenExpiresAt: claims.expiresAt))
