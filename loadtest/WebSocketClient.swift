@@ -40,7 +40,11 @@ final class WebSocketClient: ConnectionHandler {
         if !handshakeDone {
             pending.append(contentsOf: bytes)
             guard let end = pending.firstRange(of: [13, 10, 13, 10]) else { return }
-            guard pending.starts(with: Array("HTTP/1.1 101".utf8)) else { return connection.close() }
+            guard pending.starts(with: Array("HTTP/1.1 101".utf8)) else {
+                let statusLine = String(decoding: pending.prefix(while: { $0 != 13 }), as: UTF8.self)
+                FileHandle.standardError.write(Data("upgrade refused: \(statusLine)\n".utf8))
+                return connection.close()
+            }
             handshakeDone = true
             let rest = Array(pending[end.upperBound...])
             pending = []
