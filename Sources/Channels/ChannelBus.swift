@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Where a message goes.
 public enum ChannelTarget: Sendable, Hashable {
     case user(Int64)
@@ -29,8 +31,6 @@ public final class InProcessBus: ChannelBus {
         deliver.get()?(target, json, notificationID)
     }
 }
-
-import Synchronization
 
 /// A value behind a lock, for rarely changed shared settings.
 final class LockedBox<Value: Sendable>: Sendable {

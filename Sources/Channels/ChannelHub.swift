@@ -66,6 +66,17 @@ public final class ChannelHub: @unchecked Sendable {
         bus.publish(target, json: json, notificationID: notificationID)
     }
 
+    /// Tells every session of a user which notifications are now read, and the unread count.
+    public func announceRead(userID: Int64, ids: [Int64], unreadCount: Int) {
+        publish(to: .user(userID), json: Envelope.make("notification_read") { json in
+            json.key("ids")
+            json.beginArray()
+            for id in ids { json.int(id) }
+            json.endArray()
+            json.field("unread_count", unreadCount)
+        })
+    }
+
     func deliverLocally(_ target: ChannelTarget, json: [UInt8], notificationID: Int64?) {
         let mask: UInt64
         switch target {
@@ -193,7 +204,8 @@ public final class ChannelHub: @unchecked Sendable {
         }
     }
 
-    static func writeMembers(_ members: [PresenceMember], to json: inout JSONWriter) {
+    /// Members as the channel and the REST API show them: `{user_id, name, role}`.
+    public static func writeMembers(_ members: [PresenceMember], to json: inout JSONWriter) {
         json.beginArray()
         for member in members {
             json.beginObject()

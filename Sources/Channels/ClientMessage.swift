@@ -1,4 +1,5 @@
 import Foundation
+import Hub
 
 /// A message from the client, parsed and checked.
 public enum ClientMessage: Equatable, Sendable {
@@ -33,15 +34,13 @@ public enum ClientMessage: Equatable, Sendable {
             }
             return .success(.auth(token: token))
         case "resume":
-            guard let id = integer(value("last_id")), id >= 0 else { return .failure(.invalidField("last_id")) }
+            guard let id = JSONNumber.integer(value("last_id"), acceptingStrings: true), id >= 0 else { return .failure(.invalidField("last_id")) }
             return .success(.resume(lastID: id))
         case "mark_read":
-            if let id = integer(value("id")) { return .success(.markRead(ids: [id])) }
-            guard let list = value("ids") as? [Any], !list.isEmpty, list.count <= 1000 else {
+            if let id = JSONNumber.integer(value("id"), acceptingStrings: true) { return .success(.markRead(ids: [id])) }
+            guard let ids = JSONNumber.integers(value("ids")), !ids.isEmpty, ids.count <= 1000 else {
                 return .failure(.invalidField("ids"))
             }
-            let ids = list.compactMap(integer)
-            guard ids.count == list.count else { return .failure(.invalidField("ids")) }
             return .success(.markRead(ids: ids))
         case "mark_all_read":
             return .success(.markAllRead)
@@ -51,15 +50,6 @@ public enum ClientMessage: Equatable, Sendable {
         default:
             return .failure(.unknownType(type))
         }
-    }
-
-    private static func integer(_ value: Any?) -> Int64? {
-        if let number = value as? NSNumber, String(cString: number.objCType) != "c" {
-            let double = number.doubleValue
-            return double == double.rounded() && abs(double) < 9e15 ? Int64(double) : nil
-        }
-        if let text = value as? String { return Int64(text) }
-        return nil
     }
 }
 

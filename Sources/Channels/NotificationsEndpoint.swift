@@ -61,6 +61,3 @@ public enum NotificationsEndpoint {
         }
     }
 }
-
-/// Small helpers the channel needs.
-public enum Crypto {}

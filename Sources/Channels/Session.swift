@@ -14,7 +14,8 @@ final class Session: WebSocketDelegate {
         case closed
     }
 
-    let id = Crypto.randomHex(12)
+    /// 96 random bits in hex: names the session in `connected` and in presence.
+    let id = String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(UInt32.random(in: 0...UInt32.max), radix: 16)
     let hub: ChannelHub
     private(set) var user: ChannelUser?
     private let pathUserID: Int64?
@@ -239,13 +240,7 @@ final class Session: WebSocketDelegate {
             case .failure:
                 session.send(Envelope.error("mark_read_failed", "Could not save the read state; try again"))
             case .success(let outcome):
-                hub.publish(to: .user(user.id), json: Envelope.make("notification_read") { json in
-                    json.key("ids")
-                    json.beginArray()
-                    for id in outcome.ids { json.int(id) }
-                    json.endArray()
-                    json.field("unread_count", outcome.unread)
-                })
+                hub.announceRead(userID: user.id, ids: outcome.ids, unreadCount: outcome.unread)
             }
         }
     }
@@ -368,12 +363,5 @@ final class Session: WebSocketDelegate {
                 then(session, value)
             }
         }
-    }
-}
-
-extension Crypto {
-    static func randomHex(_ bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 }

@@ -5,19 +5,36 @@ import Synchronization
 
 /// Counters for `/metrics`, fed by the access log and read by the Prometheus endpoint.
 public final class Metrics: Sendable {
-    private let requests = Mutex<[String: Int]>([:])
-    private let durations = Mutex<(count: Int, sumMicros: Int64)>((0, 0))
+    private struct RequestKey: Hashable {
+        let method: HTTPMethod
+        let status: Int
+    }
+
+    private struct Counts {
+        var requests: [RequestKey: Int] = [:]
+        var durationCount = 0
+        var durationSumMicros: Int64 = 0
+    }
+
+    /// One lock per request, taken on the loop that answered; labels are formatted only when scraped.
+    private let counts = Mutex(Counts())
 
     public init() {}
 
     public func record(_ record: HTTPServer.AccessRecord) {
-        let key = "method=\"\(record.method)\",status=\"\(record.status)\""
-        requests.withLock { $0[key, default: 0] += 1 }
-        durations.withLock { $0.count += 1; $0.sumMicros += record.durationMicros }
+        counts.withLock { counts in
+            counts.requests[RequestKey(method: record.method, status: record.status), default: 0] += 1
+            counts.durationCount += 1
+            counts.durationSumMicros += record.durationMicros
+        }
     }
 
-    var requestCounts: [String: Int] { requests.withLock { $0 } }
-    var duration: (count: Int, sumMicros: Int64) { durations.withLock { $0 } }
+    var requestCounts: [String: Int] {
+        let requests = counts.withLock { $0.requests }
+        return Dictionary(uniqueKeysWithValues: requests.map { ("method=\"\($0.key.method)\",status=\"\($0.key.status)\"", $0.value) })
+    }
+
+    var duration: (count: Int, sumMicros: Int64) { counts.withLock { ($0.durationCount, $0.durationSumMicros) } }
 }
 
 /// `GET /metrics` in the Prometheus text format: connections, sessions, published frames, HTTP

@@ -176,7 +176,7 @@ struct HubApplication {
             logger.info("request", [
                 ("method", .string(record.method.description)), ("path", .string(record.path)),
                 ("status", .int(Int64(record.status))), ("duration_ms", .double(Double(record.durationMicros) / 1000)),
-                ("remote", .string(record.remote)),
+                ("remote", .string(record.remote.description)),
             ])
         })
         let serverConfiguration = Server.Configuration(

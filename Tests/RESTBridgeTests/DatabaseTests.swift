@@ -63,7 +63,7 @@ import Testing
     @Test func transactionsRollBackOnError() async throws {
         let pool = DatabasePool(url: Self.url, workers: 1)
         let table = "tx_\(UUID().uuidString.prefix(8).lowercased())"
-        try await pool.run { connection in try connection.execute("CREATE TABLE \(table) (v int)") }
+        _ = try await pool.run { connection in try connection.execute("CREATE TABLE \(table) (v int)") }
         await #expect(throws: DatabaseError.self) {
             try await pool.transaction { connection in
                 try connection.execute("INSERT INTO \(table) VALUES (1)")
@@ -74,6 +74,6 @@ import Testing
             try connection.execute("SELECT count(*) AS n FROM \(table)").first?.int("n")
         }
         #expect(count == 0)
-        try await pool.run { connection in try connection.execute("DROP TABLE \(table)") }
+        _ = try await pool.run { connection in try connection.execute("DROP TABLE \(table)") }
     }
 }

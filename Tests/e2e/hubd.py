@@ -5,8 +5,8 @@ import os
 import socket
 import struct
 import subprocess
+import sys
 import threading
-import time
 
 BINARY = os.environ.get("HUBD_BINARY") or os.path.join(
     os.path.dirname(__file__), "..", "..", ".build", "debug", "hubd")
@@ -215,6 +215,24 @@ def api(port, method, path, body=None, token=None, api_key=None, headers=None, r
     return response.status, {k.lower(): v for k, v in response.getheaders()}, parsed
 
 
+def register_user(port, name, role=None, language=None, api_key=None, prefs=None):
+    """Registers a user through the API (a fresh email each time, password "pass12345"), optionally
+    saves preferences; returns id, email, name and the access token (as "access" and "token")."""
+    import uuid
+    body = {"email": f"{name.lower()}.{uuid.uuid4().hex[:8]}@school.ma", "password": "pass12345", "full_name": name}
+    if role:
+        body["role"] = role
+    if language:
+        body["language"] = language
+    status, _, answer = api(port, "POST", "/api/v1/auth/register/", body, api_key=api_key)
+    assert status == 201, (status, answer)
+    token = answer["access"]
+    if prefs:
+        status, _, saved = api(port, "PATCH", "/api/v1/notifications/preferences/me/", prefs, token=token)
+        assert status == 200, saved
+    return {"id": answer["user"]["id"], "email": body["email"], "name": name, "access": token, "token": token}
+
+
 def psql(sql, url=DATABASE_URL):
     """Runs SQL of the test's own (never request data) through the psql client."""
     out = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-tAq", "-c", sql], check=True,
@@ -241,5 +259,3 @@ class Checks:
     def exit(self):
         sys.exit(1 if self.failures else 0)
 
-
-import sys  # noqa: E402

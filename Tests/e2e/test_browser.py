@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, api, register_user  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENSHOT = os.path.join(HERE, "..", "..", "docs", "demo.png")
@@ -30,14 +30,6 @@ def browser():
     if os.path.exists("/usr/bin/chromium"):
         options.binary_location = "/usr/bin/chromium"
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-def register(port, name, language="en"):
-    email = f"{name.lower()}.{uuid.uuid4().hex[:6]}@school.ma"
-    status, _, body = api(port, "POST", "/api/v1/auth/register/", {"email": email, "password": "pass12345",
-                                                                     "full_name": name, "language": language})
-    assert status == 201, body
-    return {"id": body["user"]["id"], "email": email}
 
 
 def sign_in(driver, port, user, query=""):
@@ -56,7 +48,7 @@ def main():
     with Hubd(HUB_DATABASE_URL=DATABASE_URL, HUB_SERVICE_KEYS=KEY, HUB_RATE_LIMIT_LOGIN=100000,
               HUB_RATE_LIMIT_ANON=100000, HUB_RATE_LIMIT_USER=100000, HUB_PRESENCE_GRACE_MS=1000) as hubd:
         port = hubd.port
-        amina, omar = register(port, "Amina", "ar"), register(port, "Omar")
+        amina, omar = register_user(port, "Amina", language="ar"), register_user(port, "Omar")
         api(port, "POST", "/api/v1/rooms/class:5/members/", {"user_ids": [amina["id"], omar["id"]]}, api_key=KEY)
         first, second = browser(), None
         try:

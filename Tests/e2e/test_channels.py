@@ -13,19 +13,10 @@ import uuid
 import websockets
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, RawWebSocket, api  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, RawWebSocket, api, register_user as register  # noqa: E402
 
 checks = Checks()
 SERVICE_KEY = "svc-" + uuid.uuid4().hex
-
-
-def register(port, name, role=None, api_key=None):
-    body = {"email": f"{name}.{uuid.uuid4().hex[:8]}@school.ma", "password": "pass12345", "full_name": name}
-    if role:
-        body["role"] = role
-    status, _, answer = api(port, "POST", "/api/v1/auth/register/", body, api_key=api_key)
-    assert status == 201, (status, answer)
-    return {"id": answer["user"]["id"], "access": answer["access"], "name": name}
 
 
 def notify(port, user_id, title="Absence", type_="attendance_alert"):
@@ -170,7 +161,7 @@ def main():
 
         async def resume_races_live_pushes():
             async with websockets.connect(f"{base}?token={omar['access']}") as ws:
-                hello = await recv_type(ws, "connected")
+                await recv_type(ws, "connected")
             base_id = await asyncio.get_running_loop().run_in_executor(None, notify, port, omar["id"], "base")
             backlog = [await asyncio.get_running_loop().run_in_executor(None, notify, port, omar["id"], f"b{i}") for i in range(5)]
 

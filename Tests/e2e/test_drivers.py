@@ -23,7 +23,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api, psql  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, api, psql, register_user  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -151,15 +151,7 @@ def wait_for(condition, seconds=20, what="condition"):
 
 
 def user(port, name, language="en", prefs=None):
-    email_address = f"{name.lower()}.{uuid.uuid4().hex[:8]}@school.ma"
-    status, _, body = api(port, "POST", "/api/v1/auth/register/", {"email": email_address, "password": "pass12345",
-                                                                     "full_name": name, "language": language})
-    assert status == 201, body
-    token = body["access"]
-    if prefs:
-        status, _, answer = api(port, "PATCH", "/api/v1/notifications/preferences/me/", prefs, token=token)
-        assert status == 200, answer
-    return {"id": body["user"]["id"], "email": email_address, "token": token}
+    return register_user(port, name, language=language, prefs=prefs)
 
 
 def post(port, user_ids, type_="attendance_alert", **data):

@@ -12,18 +12,10 @@ import uuid
 import websockets
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api, psql  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, api, psql, register_user as register  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
-
-
-def register(port, name, role="STUDENT", language="en", api_key=None):
-    body = {"email": f"{name.lower()}.{uuid.uuid4().hex[:8]}@school.ma", "password": "pass12345", "full_name": name,
-            "role": role, "language": language}
-    status, _, answer = api(port, "POST", "/api/v1/auth/register/", body, api_key=api_key)
-    assert status == 201, (status, answer)
-    return {"id": answer["user"]["id"], "access": answer["access"], "email": body["email"]}
 
 
 def event(port, body, key=KEY, token=None):

@@ -2,7 +2,6 @@
 """The OpenAPI document: served at /api/schema/, valid OpenAPI 3.1 (openapi-spec-validator), every
 documented path routed, and schemathesis driving the running server with generated requests
 (signed in, and as a platform backend) finds no server error (5xx)."""
-import json
 import os
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import uuid
 from openapi_spec_validator import validate
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, api, register_user  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -21,9 +20,7 @@ def main():
     with Hubd(HUB_DATABASE_URL=DATABASE_URL, HUB_SERVICE_KEYS=KEY, HUB_RATE_LIMIT_LOGIN=1000000,
               HUB_RATE_LIMIT_ANON=1000000, HUB_RATE_LIMIT_USER=1000000) as hubd:
         port = hubd.port
-        status, _, answer = api(port, "POST", "/api/v1/auth/register/", {
-            "email": f"fuzz.{uuid.uuid4().hex[:8]}@school.ma", "password": "pass12345", "full_name": "Fuzz"})
-        token = answer["access"]
+        token = register_user(port, "Fuzz")["token"]
         state = {}
 
         def served_and_valid():

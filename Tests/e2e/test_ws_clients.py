@@ -4,7 +4,6 @@
 import asyncio
 import os
 import sys
-import threading
 
 import websocket  # websocket-client
 import websockets

@@ -11,7 +11,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import Closed, Hubd, RawWebSocket  # noqa: E402
+from hubd import Hubd, RawWebSocket  # noqa: E402
 
 TEXT, BINARY, CLOSE, PING, PONG, CONT = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
 CASES = []

@@ -170,25 +170,19 @@ public final class Connection {
     }
 
     private func updateInterest() {
-        guard case .closed = state else {
-            var wanted: Interest = []
-            let reading: Bool
-            switch state {
-            case .open: reading = !readingPaused
-            default: reading = true
+        if case .closed = state { return }
+        var wanted: Interest = []
+        // Only an open connection may pause reading; closing ones keep draining the peer.
+        if case .open = state, readingPaused {} else { wanted.insert(.read) }
+        if !outbound.isEmpty { wanted.insert(.write) }
+        guard wanted != interest else { return }
+        interest = wanted
+        do {
+            try socket.withUnsafeFD { fd throws(SystemError) in
+                try loop.selector.modify(fd: fd, id: id, interest: wanted)
             }
-            if reading { wanted.insert(.read) }
-            if !outbound.isEmpty { wanted.insert(.write) }
-            guard wanted != interest else { return }
-            interest = wanted
-            do {
-                try socket.withUnsafeFD { fd throws(SystemError) in
-                    try loop.selector.modify(fd: fd, id: id, interest: wanted)
-                }
-            } catch {
-                close()
-            }
-            return
+        } catch {
+            close()
         }
     }
 }

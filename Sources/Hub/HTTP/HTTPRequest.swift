@@ -14,8 +14,11 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String] = [:]
     /// Whether the connection stays open after this request.
     public var keepAlive: Bool
-    /// The peer's address (no port), set by the server: the rate-limit key of anonymous callers.
-    public var remoteHost: String = ""
+    /// The peer, set by the server.
+    public var remoteAddress: SocketAddress?
+    /// The peer's address without the port (the rate-limit key of anonymous callers); formatted
+    /// only when asked, not on every request.
+    public var remoteHost: String { remoteAddress?.host ?? "" }
     /// Monotonic milliseconds when the request's first byte arrived (for access logs).
     public var receivedAt: Int64 = 0
 

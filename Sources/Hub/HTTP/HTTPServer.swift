@@ -21,7 +21,8 @@ public final class HTTPServer: Sendable {
         public let path: String
         public let status: Int
         public let durationMicros: Int64
-        public let remote: String
+        /// The peer; its text form is made only by a logger that prints it.
+        public let remote: SocketAddress
     }
 
     public let router: Router

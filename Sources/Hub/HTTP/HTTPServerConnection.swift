@@ -120,7 +120,7 @@ final class HTTPServerConnection: ConnectionHandler {
     private func dispatch(_ request: HTTPRequest, on connection: Connection) {
         serial &+= 1
         var request = request
-        request.remoteHost = connection.remoteAddress.host
+        request.remoteAddress = connection.remoteAddress
         let origin = request.headers["Origin"]
         inFlight = InFlight(method: request.method, path: request.path, keepAlive: request.keepAlive && !shuttingDown,
                             origin: origin, startedNanos: MonotonicClock.nowNanos())
@@ -212,7 +212,7 @@ final class HTTPServerConnection: ConnectionHandler {
         connection.send(response.serialize(date: connection.loop.dateCache.current(), keepAlive: false, headOnly: false))
         if let accessLog = server.accessLog {
             accessLog(.init(method: .other("-"), path: "-", status: status.code, durationMicros: 0,
-                            remote: connection.remoteAddress.description))
+                            remote: connection.remoteAddress))
         }
         connection.closeAfterFlush(linger: true)
     }
@@ -221,6 +221,6 @@ final class HTTPServerConnection: ConnectionHandler {
         guard let accessLog = server.accessLog else { return }
         let micros = Int64((MonotonicClock.nowNanos() &- request.startedNanos) / 1000)
         accessLog(.init(method: request.method, path: request.path, status: status, durationMicros: micros,
-                        remote: connection.remoteAddress.description))
+                        remote: connection.remoteAddress))
     }
 }

@@ -48,11 +48,11 @@ public struct JSONBody {
 
     public func bool(_ name: String, _ errors: inout FieldErrors) -> Bool? {
         guard let value = object[name], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, String(cString: number.objCType) == "c" else {
+        guard let flag = JSONNumber.bool(value) else {
             errors.add(name, "Must be a boolean.")
             return nil
         }
-        return number.boolValue
+        return flag
     }
 
     public func integer(_ name: String, _ errors: inout FieldErrors, required: Bool = false) -> Int64? {
@@ -60,12 +60,25 @@ public struct JSONBody {
             if required { errors.add(name, "This field is required.") }
             return nil
         }
-        if let number = value as? NSNumber, String(cString: number.objCType) != "c",
-           number.doubleValue == number.doubleValue.rounded(), abs(number.doubleValue) < 9e15
-        {
-            return number.int64Value
+        guard let number = JSONNumber.integer(value) else {
+            errors.add(name, "A valid integer is required.")
+            return nil
         }
-        errors.add(name, "A valid integer is required.")
-        return nil
+        return number
+    }
+
+    /// A list of whole numbers, at most `maxCount`; `message` names what is wrong otherwise.
+    public func integers(_ name: String, _ errors: inout FieldErrors, maxCount: Int, required: Bool = true,
+                         message: String) -> [Int64]
+    {
+        guard let value = object[name], !(value is NSNull) else {
+            if required { errors.add(name, message) }
+            return []
+        }
+        guard let ids = JSONNumber.integers(value), ids.count <= maxCount, !(required && ids.isEmpty) else {
+            errors.add(name, message)
+            return []
+        }
+        return ids
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Hub
 
 /// HS256 JSON Web Tokens with djangorestframework-simplejwt's claims (`token_type`, `exp`, `iat`,
 /// `jti`, `user_id`), so a Django backend sharing the secret mints tokens the hub accepts.
@@ -63,25 +64,16 @@ public struct JWT: Sendable {
         guard header["alg"] as? String == "HS256" else { throw .unsupportedAlgorithm }
         let expected = Crypto.hmacSHA256(key: key, message: Array((parts[0] + "." + parts[1]).utf8))
         guard Crypto.constantTimeEquals(expected, signature) else { throw .badSignature }
-        guard let exp = Self.integer(payload["exp"]) else { throw .missingClaim("exp") }
+        guard let exp = JSONNumber.integer(payload["exp"]) else { throw .missingClaim("exp") }
         guard exp > now else { throw .expired }
         guard let typeName = payload["token_type"] as? String, let tokenType = TokenType(rawValue: typeName) else {
             throw .missingClaim("token_type")
         }
         guard tokenType == type else { throw .wrongType }
-        guard let userID = Self.integer(payload["user_id"]) else { throw .missingClaim("user_id") }
+        guard let userID = JSONNumber.integer(payload["user_id"], acceptingStrings: true) else { throw .missingClaim("user_id") }
         guard let jti = payload["jti"] as? String, !jti.isEmpty, jti.utf8.count <= 255 else { throw .missingClaim("jti") }
-        return Claims(tokenType: tokenType, userID: userID, jti: jti, issuedAt: Self.integer(payload["iat"]) ?? 0,
+        return Claims(tokenType: tokenType, userID: userID, jti: jti, issuedAt: JSONNumber.integer(payload["iat"]) ?? 0,
                       expiresAt: exp)
     }
 
-    /// simplejwt writes `user_id` as a number or (newer versions) a string; both are accepted.
-    private static func integer(_ value: Any?) -> Int64? {
-        if let number = value as? NSNumber, String(cString: number.objCType) != "c" {
-            let double = number.doubleValue
-            return double == double.rounded() && abs(double) < 9e15 ? Int64(double) : nil
-        }
-        if let text = value as? String { return Int64(text) }
-        return nil
-    }
 }

@@ -125,7 +125,7 @@ public enum EventRoutes {
             }
         }
         if let all = recipients["all"] {
-            if let flag = all as? NSNumber, String(cString: flag.objCType) == "c" { event.everyone = flag.boolValue } else {
+            if let flag = JSONNumber.bool(all) { event.everyone = flag } else {
                 errors.add("recipients.all", "Must be a boolean.")
             }
         }
@@ -140,12 +140,10 @@ public enum EventRoutes {
 
     private static func ids(_ value: Any?, _ field: String, _ errors: inout FieldErrors) -> [Int64] {
         guard let value else { return [] }
-        guard let list = value as? [Any], list.count <= 100_000 else {
-            errors.add(field, "A list of user ids.")
+        guard let ids = JSONNumber.integers(value), ids.count <= 100_000 else {
+            errors.add(field, "A list of at most 100000 integer user ids.")
             return []
         }
-        let ids = list.compactMap { ($0 as? NSNumber).flatMap { String(cString: $0.objCType) == "c" ? nil : $0.int64Value } }
-        if ids.count != list.count { errors.add(field, "Every id must be an integer.") }
         return ids
     }
 

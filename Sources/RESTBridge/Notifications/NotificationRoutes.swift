@@ -54,11 +54,10 @@ public enum NotificationRoutes {
                                        "/api/notifications/bulk-read/", "/api/attendance/notifications/bulk_read/"]) { request in
             let user = try request.requireUser()
             let body = try request.body()
-            guard let list = body.object["ids"] as? [Any], !list.isEmpty, list.count <= 1000 else {
-                throw APIError.validation([("ids", ["A non-empty list of at most 1000 notification ids is required."])])
-            }
-            let ids = list.compactMap { ($0 as? NSNumber).flatMap { String(cString: $0.objCType) == "c" ? nil : $0.int64Value } }
-            guard ids.count == list.count else { throw APIError.validation([("ids", ["Every id must be an integer."])]) }
+            var errors = FieldErrors()
+            let ids = body.integers("ids", &errors, maxCount: 1000,
+                                    message: "A non-empty list of at most 1000 notification ids is required.")
+            try errors.throwIfAny()
             let outcome = try await store.markRead(userID: user.id, ids: ids)
             announceRead(hub, user.id, outcome)
             return .json(.ok, Array(#"{"marked":\#(outcome.ids.count),"unread_count":\#(outcome.unread)}"#.utf8))
@@ -127,13 +126,7 @@ public enum NotificationRoutes {
     }
 
     static func announceRead(_ hub: ChannelHub, _ userID: Int64, _ outcome: (ids: [Int64], unread: Int)) {
-        hub.publish(to: .user(userID), json: Envelope.make("notification_read") { json in
-            json.key("ids")
-            json.beginArray()
-            for id in outcome.ids { json.int(id) }
-            json.endArray()
-            json.field("unread_count", outcome.unread)
-        })
+        hub.announceRead(userID: userID, ids: outcome.ids, unreadCount: outcome.unread)
     }
 
     /// The notification named in the path, if it is the caller's: 404 when absent, 403 when another's.

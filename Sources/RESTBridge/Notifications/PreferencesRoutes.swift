@@ -101,10 +101,8 @@ public enum PreferencesRoutes {
     static func validate(_ raw: Any, _ kind: Kind) -> Result<String, ValidationMessage> {
         switch kind {
         case .bool:
-            guard let number = raw as? NSNumber, String(cString: number.objCType) == "c" else {
-                return .failure("Must be a boolean.")
-            }
-            return .success(number.boolValue ? "true" : "false")
+            guard let flag = JSONNumber.bool(raw) else { return .failure("Must be a boolean.") }
+            return .success(flag ? "true" : "false")
         case .chatID:
             let text = (raw as? String) ?? (raw as? NSNumber).map { $0.stringValue }
             guard let text, text.range(of: #"^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$"#, options: .regularExpression) != nil else {

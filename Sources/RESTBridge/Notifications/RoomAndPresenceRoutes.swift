@@ -8,9 +8,7 @@ public enum RoomAndPresenceRoutes {
         let pool = context.pool
         context.route(&router, .GET, ["/api/v1/rooms/{room}/members/"], access: .userOrService) { request in
             let room = try roomName(request)
-            if let user = request.caller.user, !user.role.isStaff, try await !isMember(pool, room, user.id) {
-                throw APIError.forbidden("Only members and staff may list a room")
-            }
+            try await requireMemberOrStaff(request, room, pool)
             let ids = try await pool.run { connection in
                 try connection.executePrepared("SELECT user_id FROM room_members WHERE room = $1 ORDER BY user_id", [room])
                     .rows.compactMap { $0.int("user_id") }
@@ -78,26 +76,23 @@ public enum RoomAndPresenceRoutes {
         }
         context.route(&router, .GET, ["/api/v1/presence/rooms/{room}/"], access: .userOrService) { request in
             let room = try roomName(request)
-            if let user = request.caller.user, !user.role.isStaff, try await !isMember(pool, room, user.id) {
-                throw APIError.forbidden("Only members and staff may see a room's presence")
-            }
+            try await requireMemberOrStaff(request, room, pool)
             let members = hub.members(of: room)
             var json = JSONWriter()
             json.beginObject()
             json.field("room", room)
             json.field("count", members.count)
             json.key("members")
-            json.beginArray()
-            for member in members {
-                json.beginObject()
-                json.field("user_id", Int(member.userID))
-                json.field("name", member.name)
-                json.field("role", member.role)
-                json.endObject()
-            }
-            json.endArray()
+            ChannelHub.writeMembers(members, to: &json)
             json.endObject()
             return .json(.ok, json.bytes)
+        }
+    }
+
+    /// Service keys and staff see any room; a user only the rooms they belong to.
+    private static func requireMemberOrStaff(_ request: APIRequest, _ room: String, _ pool: DatabasePool) async throws {
+        if let user = request.caller.user, !user.role.isStaff, try await !isMember(pool, room, user.id) {
+            throw APIError.forbidden("Only members and staff may see this room")
         }
     }
 
@@ -117,13 +112,13 @@ public enum RoomAndPresenceRoutes {
 
     private static func userIDs(_ request: APIRequest) throws(APIError) -> [Int64] {
         let body = try request.body()
-        guard let list = body.object["user_ids"] as? [Any], !list.isEmpty, list.count <= 10_000 else {
-            throw APIError.validation([("user_ids", ["A non-empty list of at most 10000 user ids is required."])])
+        var errors = FieldErrors()
+        let ids = body.integers("user_ids", &errors, maxCount: 10_000,
+                                message: "A non-empty list of at most 10000 positive user ids is required.")
+        if errors.isEmpty && !ids.allSatisfy({ $0 > 0 }) {
+            errors.add("user_ids", "Every user id must be a positive integer.")
         }
-        let ids = list.compactMap { ($0 as? NSNumber).flatMap { String(cString: $0.objCType) == "c" ? nil : $0.int64Value } }
-        guard ids.count == list.count, ids.allSatisfy({ $0 > 0 }) else {
-            throw APIError.validation([("user_ids", ["Every user id must be a positive integer."])])
-        }
+        try errors.throwIfAny()
         return ids
     }
 
