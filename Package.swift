@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "HubTests", dependencies: ["Hub", "HubTestSupport"]),
         .testTarget(name: "ChannelsTests", dependencies: ["Channels"]),
         .testTarget(name: "RESTBridgeTests", dependencies: ["RESTBridge"]),
-        .testTarget(name: "NotifyDriversTests", dependencies: ["NotifyDrivers"]),
+        .testTarget(name: "NotifyDriversTests", dependencies: ["NotifyDrivers", "Hub", "HubTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Hub", "HubTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

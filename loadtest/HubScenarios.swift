@@ -230,9 +230,15 @@ enum HubScenarios {
     }
 }
 
-/// Posts events over REST with the service key, on one keep-alive connection.
+/// Posts events over REST with the service key, through the drivers' non-blocking HTTP client
+/// (keep-alive connections on a loop of its own).
 final class Publisher {
-    let client = HTTPClient(timeoutSeconds: 30)
+    static let loop: EventLoop = {
+        let loop = try! EventLoop(index: 0, name: "loadtest-publisher")
+        loop.start()
+        return loop
+    }()
+    let client = HTTPClient(loop: Publisher.loop, timeouts: .init(responseMillis: 30_000), maxConnectionsPerHost: 64)
     let url: URL
     let key: String
 
@@ -245,7 +251,7 @@ final class Publisher {
     func post(recipients: String, sequence: Int) -> UInt32 {
         let sent = MonotonicClock.nowNanos()
         let body = #"{"type":"system_alert","recipients":\#(recipients),"data":{"message":"load \#(sequence)","sent_ns":\#(sent)}}"#
-        _ = try? client.request("POST", url, headers: [("Authorization", "Api-Key \(key)"), ("Content-Type", "application/json")],
+        _ = try? client.requestAndWait("POST", url, headers: [("Authorization", "Api-Key \(key)"), ("Content-Type", "application/json")],
                                 body: Array(body.utf8))
         return UInt32(clamping: (MonotonicClock.nowNanos() - sent) / 1000)
     }

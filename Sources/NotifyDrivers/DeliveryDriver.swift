@@ -38,10 +38,11 @@ public struct Delivery: Sendable {
     }
 }
 
-/// A delivery channel's driver (email over SMTP, Telegram, SMS…). Drivers run on the outbox's own
-/// worker threads, never on an event loop: `send` blocks until the provider answered or a timeout
-/// passed, and always answers. One instance per worker thread (it may keep a connection open).
+/// A delivery channel's driver (email over SMTP, Telegram, SMS…), called from the outbox's worker
+/// threads, never from an event loop. `send` answers exactly once through `completion`: the HTTP
+/// drivers at once, with the answer coming later from the client's loop (many in flight); the SMTP
+/// driver after its session, on the calling thread. Every path has a timeout, so it always answers.
 public protocol DeliveryDriver: AnyObject {
     var channel: DeliveryChannel { get }
-    func send(_ delivery: Delivery) -> DeliveryOutcome
+    func send(_ delivery: Delivery, completion: @escaping @Sendable (DeliveryOutcome) -> Void)
 }

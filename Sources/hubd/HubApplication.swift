@@ -56,16 +56,22 @@ struct HubApplication {
             let settings = smtpSettings
             drivers.append((.email, { EmailDriver(configuration: settings) }))
         }
-        if let token = configuration.telegramBotToken {
-            _ = try TelegramDriver(apiBase: configuration.telegramAPIBase, token: token)
-            let base = configuration.telegramAPIBase, timeout = Double(configuration.deliveryTimeout)
-            // Validated just above, so the factory cannot fail.
-            drivers.append((.telegram, { try! TelegramDriver(apiBase: base, token: token, timeoutSeconds: timeout) }))
-        }
-        if let sms = configuration.smsURL {
-            _ = try SMSDriver(url: sms)
-            let timeout = Double(configuration.deliveryTimeout)
-            drivers.append((.sms, { try! SMSDriver(url: sms, timeoutSeconds: timeout) }))
+        if configuration.telegramBotToken != nil || configuration.smsURL != nil {
+            // One non-blocking HTTP client on a loop of its own carries every Telegram and SMS request.
+            let loop = try EventLoop(index: 0, name: "hub-delivery")
+            loop.sweepIntervalMillis = 100
+            loop.start()
+            let timeout = Int64(configuration.deliveryTimeout) * 1000
+            let client = HTTPClient(loop: loop, tls: TLSOptions(caFile: configuration.tlsCAFile),
+                                    timeouts: .init(connectMillis: timeout, responseMillis: timeout))
+            if let token = configuration.telegramBotToken {
+                let driver = try TelegramDriver(apiBase: configuration.telegramAPIBase, token: token, client: client)
+                drivers.append((.telegram, { driver }))
+            }
+            if let sms = configuration.smsURL {
+                let driver = try SMSDriver(url: sms, client: client)
+                drivers.append((.sms, { driver }))
+            }
         }
         guard !drivers.isEmpty else { return nil }
         var settings = OutboxWorker.Configuration()

@@ -24,6 +24,8 @@ struct HubConfiguration {
     var telegramBotToken: String?
     var telegramAPIBase = "https://api.telegram.org"
     var smsURL: String?
+    /// PEM CA file the HTTP drivers trust instead of the system's (a private gateway).
+    var tlsCAFile: String?
     var serviceKeys: [String] = []
     var enableEcho = false
     var logLevel = Logger.Level.info
@@ -65,6 +67,7 @@ struct HubConfiguration {
         Setting(name: "HUB_TELEGRAM_BOT_TOKEN", help: "Telegram bot token", defaultText: "unset"),
         Setting(name: "HUB_TELEGRAM_API_BASE", help: "Telegram Bot API base URL", defaultText: "https://api.telegram.org"),
         Setting(name: "HUB_SMS_URL", help: "SMS gateway URL", defaultText: "unset"),
+        Setting(name: "HUB_TLS_CA_FILE", help: "PEM CAs the Telegram/SMS HTTPS client trusts", defaultText: "the system's"),
         Setting(name: "HUB_SERVICE_KEYS", help: "API keys of platform backends, comma-separated", defaultText: "none"),
         Setting(name: "HUB_ENABLE_ECHO", help: "serve /ws/echo for conformance tests (1/0)", defaultText: "0"),
         Setting(name: "HUB_LOG_LEVEL", help: "debug, info, warning or error", defaultText: "info"),
@@ -157,6 +160,10 @@ struct HubConfiguration {
         config.telegramBotToken = reader.string("HUB_TELEGRAM_BOT_TOKEN")
         config.telegramAPIBase = reader.string("HUB_TELEGRAM_API_BASE") ?? config.telegramAPIBase
         config.smsURL = reader.string("HUB_SMS_URL")
+        config.tlsCAFile = reader.string("HUB_TLS_CA_FILE")
+        if let file = config.tlsCAFile, !FileManager.default.isReadableFile(atPath: file) {
+            throw ConfigurationError(description: "HUB_TLS_CA_FILE \"\(file)\" is not a readable file")
+        }
         config.serviceKeys = (reader.string("HUB_SERVICE_KEYS") ?? "").split(separator: ",").map { $0.trimmingSpaces }
             .filter { !$0.isEmpty }
         config.enableEcho = try reader.bool("HUB_ENABLE_ECHO") ?? false

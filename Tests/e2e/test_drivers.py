@@ -101,10 +101,11 @@ class Recorder:
     """A local HTTP server standing in for Telegram or an SMS gateway: it records every request
     and answers from a script (status, JSON body, delay) per path, then 200."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.requests = []
         self.script = []
         self.lock = threading.Lock()
+        self.in_flight = self.max_in_flight = 0
         recorder = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -115,9 +116,13 @@ class Recorder:
                     recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
                                               "time": time.time()})
                     action = recorder.script.pop(0) if recorder.script else (200, {"ok": True, "result": {"message_id": 7}}, 0)
+                    recorder.in_flight += 1
+                    recorder.max_in_flight = max(recorder.max_in_flight, recorder.in_flight)
                 status, payload, delay = action
                 if delay:
                     time.sleep(delay)
+                with recorder.lock:
+                    recorder.in_flight -= 1
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -132,6 +137,10 @@ class Recorder:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -163,6 +172,9 @@ def post(port, user_ids, type_="attendance_alert", **data):
 
 
 def main():
+    # Deliveries other suites left queued in this database would reach these stand-ins first.
+    psql("DO $$ BEGIN IF to_regclass('deliveries') IS NOT NULL THEN UPDATE deliveries SET status = 'FAILED', "
+         "last_error = 'left by an earlier suite' WHERE status IN ('PENDING', 'RETRY', 'SENDING'); END IF; END $$")
     workdir = tempfile.mkdtemp()
     cert, key = self_signed_cert(workdir)
 
@@ -277,6 +289,42 @@ def main():
             body = json.loads(request["body"])
             assert body["to"] == "+212600000002" and body["text"].startswith("تنبيه الحضور"), body
             assert request["headers"]["Content-Type"] == "application/json"
+            # The HTTP client is non-blocking: slow answers do not hold the next messages back.
+            gateway.script = [(200, {"id": f"slow-{i}"}, 0.6) for i in range(6)]
+            people = [user(hubd.port, f"S{i}", "en", {"sms_enabled": True, "phone_number": f"+21260000010{i}"})
+                      for i in range(6)]
+            post(hubd.port, [p["id"] for p in people])
+            wait_for(lambda: len(gateway.matching(lambda r: json.loads(r["body"])["to"].startswith("+21260000010"))) >= 6,
+                     what="six slow SMS")
+            assert gateway.max_in_flight >= 3, f"only {gateway.max_in_flight} SMS requests in flight at once"
+
+    def telegram_over_https_verified_certificate_and_host_name():
+        telegram = Recorder(tls=(cert, key))
+        base = f"https://localhost:{telegram.port}"
+        env = dict(BASE, HUB_TELEGRAM_BOT_TOKEN="77:TLS", HUB_TELEGRAM_API_BASE=base, HUB_TLS_CA_FILE=cert)
+        with Hubd(**env) as hubd:
+            person = user(hubd.port, "Layla", "ar", {"telegram_enabled": True, "telegram_chat_id": "5150"})
+            nid = post(hubd.port, [person["id"]])["notification_ids"][0]
+            row = wait_for(lambda: [d for d in api(hubd.port, "GET", f"/api/v1/notifications/{nid}/deliveries/",
+                                                     token=person["token"])[2]["results"]
+                                    if d["channel"] == "TELEGRAM" and d["status"] == "DELIVERED"], what="delivered over TLS")
+            assert row[0]["provider_id"] == "7", row
+            body = json.loads(telegram.matching(lambda r: True)[0]["body"])
+            assert body["chat_id"] == "5150" and body["text"].startswith("تنبيه الحضور"), body
+        # Without the CA the certificate is not trusted; by address the host name does not match it.
+        for name, env in [("untrusted", dict(env, HUB_TLS_CA_FILE="")),
+                          ("wrong host", dict(env, HUB_TELEGRAM_API_BASE=f"https://127.0.0.1:{telegram.port}"))]:
+            env = {k: v for k, v in env.items() if v != ""}
+            with Hubd(**env) as hubd:
+                person = user(hubd.port, "Omar", "en", {"telegram_enabled": True, "telegram_chat_id": "6160"})
+                nid = post(hubd.port, [person["id"]])["notification_ids"][0]
+                row = wait_for(lambda: [d for d in api(hubd.port, "GET", f"/api/v1/notifications/{nid}/deliveries/",
+                                                         token=person["token"])[2]["results"]
+                                        if d["channel"] == "TELEGRAM" and d["status"] == "RETRY"], what=f"{name} refused")
+                error = row[0]["last_error"]
+                expected = "self-signed certificate" if name == "untrusted" else "hostname mismatch"
+                assert "TLS handshake" in error and expected in error, (name, error)
+                assert not telegram.matching(lambda r: json.loads(r["body"])["chat_id"] == "6160"), "nothing sent"
 
     def smtp_outage_then_all_100_exactly_once():
         port = free_port()
@@ -331,7 +379,9 @@ def main():
     checks.run("email to a user who allows it: Arabic subject, text and HTML parts, DELIVERED", plain_email_arabic_subject_and_both_parts)
     checks.run("STARTTLS with a verified certificate and AUTH; a 550 fails for good without retries", starttls_and_auth_with_a_verified_certificate)
     checks.run("Telegram (500 and timeout retried, 429 waits retry_after, 403 turns it off) and Twilio-style SMS", telegram_and_sms_over_http)
-    checks.run("SMS as a JSON webhook (Arabic text)", sms_json_webhook)
+    checks.run("SMS as a JSON webhook (Arabic text); slow answers overlap (requests in flight together)", sms_json_webhook)
+    checks.run("Telegram over HTTPS: trusted CA delivers; untrusted certificate or wrong host name never sends",
+               telegram_over_https_verified_certificate_and_host_name)
     checks.run("SMTP down during 100 notifications: all 100 arrive exactly once", smtp_outage_then_all_100_exactly_once)
     checks.run("SIGKILL while sending, restart: every delivery arrives", sigkill_while_sending_then_every_delivery_arrives)
     checks.exit()

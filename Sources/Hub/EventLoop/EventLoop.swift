@@ -35,8 +35,12 @@ public final class EventLoop: @unchecked Sendable {
     /// Tasks drained from the inbox per tick, so a flood of cross-thread work cannot starve I/O.
     static let tasksPerTick = 4096
 
-    public init(index: Int) throws(SystemError) {
+    private let name: String
+
+    /// `name` names the thread (default `hub-loop-<index>`).
+    public init(index: Int, name: String? = nil) throws(SystemError) {
         self.index = index
+        self.name = name ?? "hub-loop-\(index)"
         selector = try SelectorEpoll()
         wakeup = try EventFD()
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
@@ -154,7 +158,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Starts the loop's thread.
     public func start() {
         let thread = Thread { [self] in self.run() }
-        thread.name = "hub-loop-\(index)"
+        thread.name = name
         thread.stackSize = 1 << 20
         thread.start()
     }

@@ -1,101 +1,202 @@
 import Foundation
+import Hub
+import Synchronization
 
-/// A small HTTP/1.1 client for the drivers: TLS through OpenSSL (certificate and host name checked),
-/// keep-alive to the last host, connect and response timeouts, Content-Length and chunked bodies.
-/// It blocks its calling thread — a delivery worker, never an event loop.
-public final class HTTPClient {
-    public struct Response: Sendable {
-        public let status: Int
-        public let headers: [String: String]
-        public let body: [UInt8]
-        public var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] }
+/// The drivers' HTTP/1.1 client, non-blocking on an event loop of its own: TLS through OpenSSL
+/// (chain and host name verified), keep-alive connections pooled per host, connect and response
+/// timeouts, Content-Length, chunked and read-until-close bodies. Many requests are in flight at
+/// once on one thread; completions run on that loop, so they must be short.
+public final class HTTPClient: Sendable {
+    public struct Timeouts: Sendable {
+        /// TCP connect plus TLS handshake.
+        public var connectMillis: Int64 = 5_000
+        /// From the request's last byte to the response's last byte.
+        public var responseMillis: Int64 = 10_000
+        /// How long an unused keep-alive connection stays open.
+        public var idleMillis: Int64 = 30_000
+
+        public init(connectMillis: Int64 = 5_000, responseMillis: Int64 = 10_000, idleMillis: Int64 = 30_000) {
+            self.connectMillis = connectMillis
+            self.responseMillis = responseMillis
+            self.idleMillis = idleMillis
+        }
     }
 
-    private let timeout: Double
-    private let tls: BlockingConnection.TLSOptions
-    private var connection: BlockingConnection?
-    private var connectionKey = ""
+    public typealias Completion = @Sendable (Result<HTTPClientResponse, TransportError>) -> Void
     public static let maxBody = 1 << 20
 
-    public init(timeoutSeconds: Double = 10, tls: BlockingConnection.TLSOptions = .init()) {
-        timeout = timeoutSeconds
-        self.tls = tls
+    private let loop: EventLoop
+    private let pools: HTTPPools
+    private let resolver = HostResolver()
+
+    /// `loop` must be running; its sweep interval is the resolution of the timeouts.
+    public init(loop: EventLoop, tls: TLSOptions = .init(), timeouts: Timeouts = .init(), maxConnectionsPerHost: Int = 8) {
+        self.loop = loop
+        pools = HTTPPools(loop: loop, tls: tls, timeouts: timeouts, maxConnections: maxConnectionsPerHost)
     }
 
-    public func request(_ method: String, _ url: URL, headers: [(String, String)] = [], body: [UInt8] = []) throws -> Response {
-        guard let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = url.host else {
-            throw TransportError("unsupported URL \(url)")
+    /// Idle connections close with the client; requests in flight still finish.
+    deinit {
+        let pools = self.pools
+        loop.execute { pools.closeIdle() }
+    }
+
+    /// Sends one request; `completion` runs once, on the client's loop. Host names are resolved on
+    /// the calling thread (getaddrinfo blocks), numeric addresses without a lookup.
+    public func request(_ method: String, _ url: URL, headers: [(String, String)] = [], body: [UInt8] = [],
+                        completion: @escaping Completion)
+    {
+        let target: HTTPTarget
+        do {
+            target = try HTTPTarget(url: url, resolver: resolver)
+        } catch {
+            let failure = error as? TransportError ?? TransportError("\(error)")
+            return loop.execute { completion(.failure(failure)) }
         }
-        let port = url.port ?? (scheme == "https" ? 443 : 80)
-        let key = "\(scheme)://\(host):\(port)"
-        var path = url.path.isEmpty ? "/" : url.path
-        if let query = url.query { path += "?" + query }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: hubd\r\nConnection: keep-alive\r\n"
+        var head = "\(method) \(target.path) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUser-Agent: hubd\r\n"
         head += "Content-Length: \(body.count)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let bytes = Array((head + "\r\n").utf8) + body
-        for attempt in 0..<2 {
-            let reused = connection != nil && connectionKey == key
-            if !reused {
-                connection?.close()
-                let fresh = try BlockingConnection(host: host, port: port, timeout: timeout)
-                if scheme == "https" { try fresh.startTLS(tls) }
-                connection = fresh
-                connectionKey = key
-            }
-            do {
-                try connection!.write(bytes)
-                return try readResponse(connection!, method: method)
-            } catch {
-                connection?.close()
-                connection = nil
-                // A kept-alive connection may have been closed by the server meanwhile: retry once.
-                if !reused || attempt == 1 { throw error }
-            }
+        let pools = self.pools
+        loop.execute {
+            let request = PendingHTTPRequest(bytes: bytes, expectsBody: method != "HEAD", completion: completion)
+            pools.pool(for: target).enqueue(request)
         }
-        throw TransportError("unreachable")
     }
 
-    private func readResponse(_ connection: BlockingConnection, method: String) throws -> Response {
-        let statusLine = try connection.readLine()
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw TransportError("malformed status line: \(statusLine.prefix(80))")
+    /// The same, for a caller that may block (tests, tools): waits for the completion.
+    public func requestAndWait(_ method: String, _ url: URL, headers: [(String, String)] = [], body: [UInt8] = [])
+        throws(TransportError) -> HTTPClientResponse
+    {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<HTTPClientResponse, TransportError>?>(nil)
+        request(method, url, headers: headers, body: body) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
         }
-        var headers: [String: String] = [:]
-        while true {
-            let line = try connection.readLine()
-            if line.isEmpty { break }
-            guard let colon = line.firstIndex(of: ":") else { throw TransportError("malformed header") }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        done.wait()
+        return try outcome.withLock { $0! }.get()
+    }
+}
+
+/// Where a request goes: scheme, resolved address, and what the request line and Host header say.
+struct HTTPTarget: Sendable {
+    let key: String
+    let host: String
+    let hostHeader: String
+    let address: SocketAddress
+    let secure: Bool
+    let path: String
+
+    init(url: URL, resolver: HostResolver) throws {
+        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
+            throw TransportError("unsupported URL \(url)")
         }
-        var body: [UInt8] = []
-        if method == "HEAD" || status == 204 || status == 304 || (100..<200).contains(status) {
-        } else if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
-            while true {
-                let sizeLine = try connection.readLine()
-                guard let size = Int(sizeLine.split(separator: ";").first ?? "", radix: 16), size >= 0 else {
-                    throw TransportError("malformed chunk size")
-                }
-                if size == 0 {
-                    while try !connection.readLine().isEmpty {}
-                    break
-                }
-                guard body.count + size <= Self.maxBody else { throw TransportError("response too large") }
-                body += try connection.read(count: size)
-                _ = try connection.readLine()
-            }
-        } else if let length = headers["content-length"].flatMap({ Int($0) }) {
-            guard length <= Self.maxBody else { throw TransportError("response too large") }
-            body = try connection.read(count: length)
+        secure = scheme == "https"
+        let port = url.port ?? (secure ? 443 : 80)
+        self.host = host
+        hostHeader = url.port == nil ? host : "\(host):\(port)"
+        key = "\(scheme)://\(host):\(port)"
+        address = try resolver.address(host: host, port: port)
+        var path = url.path.isEmpty ? "/" : url.path
+        if let query = url.query { path += "?" + query }
+        self.path = path
+    }
+}
+
+/// Every host's pool of the client. Touched only on the client's loop (reached through execute).
+/// @unchecked Sendable: created on any thread, then used only on `loop`.
+final class HTTPPools: @unchecked Sendable {
+    let loop: EventLoop
+    let tls: TLSOptions
+    let timeouts: HTTPClient.Timeouts
+    let maxConnections: Int
+    private var pools: [String: HTTPHostPool] = [:]
+
+    init(loop: EventLoop, tls: TLSOptions, timeouts: HTTPClient.Timeouts, maxConnections: Int) {
+        self.loop = loop
+        self.tls = tls
+        self.timeouts = timeouts
+        self.maxConnections = maxConnections
+    }
+
+    func pool(for target: HTTPTarget) -> HTTPHostPool {
+        if let pool = pools[target.key] { return pool }
+        let pool = HTTPHostPool(target: target, settings: self)
+        pools[target.key] = pool
+        return pool
+    }
+
+    func closeIdle() {
+        for pool in pools.values { pool.closeIdle() }
+    }
+}
+
+/// One host's connections: idle ones are reused (most recent first), at most `maxConnections`
+/// open, and requests beyond that wait in order.
+final class HTTPHostPool {
+    private let target: HTTPTarget
+    /// Loop, TLS, timeouts and limit (the pool outlives its client while connections are open).
+    private let owner: HTTPPools
+    private var idleConnections: [HTTPClientConnection] = []
+    private var waiting: [PendingHTTPRequest] = []
+    private var openCount = 0
+
+    init(target: HTTPTarget, settings: HTTPPools) {
+        self.target = target
+        owner = settings
+    }
+
+    func closeIdle() {
+        for connection in idleConnections { connection.close() }
+    }
+
+    var name: String { target.key }
+
+    func enqueue(_ request: PendingHTTPRequest) {
+        if let connection = idleConnections.popLast() {
+            connection.start(request)
+        } else if openCount < owner.maxConnections {
+            open(with: request)
         } else {
-            body = try connection.readToEnd(limit: Self.maxBody)
-            headers["connection"] = "close"
+            waiting.append(request)
         }
-        if headers["connection"]?.lowercased() == "close" {
-            connection.close()
-            self.connection = nil
+    }
+
+    /// A connection finished its request and may serve another.
+    func idle(_ connection: HTTPClientConnection) {
+        if !waiting.isEmpty {
+            connection.start(waiting.removeFirst())
+        } else {
+            idleConnections.append(connection)
         }
-        return Response(status: status, headers: headers, body: body)
+    }
+
+    func closed(_ connection: HTTPClientConnection) {
+        openCount -= 1
+        idleConnections.removeAll { $0 === connection }
+        if !waiting.isEmpty && openCount < owner.maxConnections { open(with: waiting.removeFirst()) }
+    }
+
+    private func open(with request: PendingHTTPRequest) {
+        do {
+            let session = try target.secure ? TLSSession(host: target.host, options: owner.tls) : nil
+            let handler = HTTPClientConnection(pool: self, tls: session, timeouts: owner.timeouts, maxBody: HTTPClient.maxBody)
+            handler.start(request)
+            let (socket, _) = try Socket.connect(to: target.address)
+            // Counted before adopting: a handshake that fails at once reports the close inside adopt.
+            openCount += 1
+            do {
+                try owner.loop.adopt(socket, remote: target.address, outboundLimit: 4 << 20, handler: handler)
+            } catch {
+                openCount -= 1
+                socket.close()
+                throw error
+            }
+        } catch let error as TransportError {
+            request.completion(.failure(error))
+        } catch {
+            request.completion(.failure(TransportError("cannot connect to \(target.key): \(error)")))
+        }
     }
 }

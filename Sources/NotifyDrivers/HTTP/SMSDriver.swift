@@ -3,7 +3,7 @@ import Foundation
 /// SMS through an HTTP gateway, chosen by `HUB_SMS_URL`: by default a JSON webhook
 /// (`POST {"to", "text", "from"}`), or with `?format=twilio` a Twilio-compatible form POST
 /// (`To`, `From`, `Body`) with basic auth from the URL's user and password.
-public final class SMSDriver: DeliveryDriver {
+public final class SMSDriver: DeliveryDriver, Sendable {
     public let channel = DeliveryChannel.sms
     private let endpoint: URL
     private let twilio: Bool
@@ -11,7 +11,7 @@ public final class SMSDriver: DeliveryDriver {
     private let authorization: String?
     private let client: HTTPClient
 
-    public init(url text: String, timeoutSeconds: Double = 10, tls: BlockingConnection.TLSOptions = .init()) throws {
+    public init(url text: String, client: HTTPClient) throws {
         guard var components = URLComponents(string: text), components.host != nil else { throw TransportError("invalid HUB_SMS_URL") }
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
         twilio = query["format"] == "twilio"
@@ -29,7 +29,7 @@ public final class SMSDriver: DeliveryDriver {
         if components.queryItems?.isEmpty == true { components.queryItems = nil }
         guard let url = components.url else { throw TransportError("invalid HUB_SMS_URL") }
         endpoint = url
-        client = HTTPClient(timeoutSeconds: timeoutSeconds, tls: tls)
+        self.client = client
     }
 
     /// E.164: `+`, then 7 to 15 digits, no leading zero.
@@ -37,8 +37,8 @@ public final class SMSDriver: DeliveryDriver {
         number.range(of: #"^\+[1-9][0-9]{6,14}$"#, options: .regularExpression) != nil
     }
 
-    public func send(_ delivery: Delivery) -> DeliveryOutcome {
-        guard Self.isE164(delivery.destination) else { return .failed(reason: "not an E.164 number: \(delivery.destination)") }
+    public func send(_ delivery: Delivery, completion: @escaping @Sendable (DeliveryOutcome) -> Void) {
+        guard Self.isE164(delivery.destination) else { return completion(.failed(reason: "not an E.164 number: \(delivery.destination)")) }
         var headers: [(String, String)] = []
         if let authorization { headers.append(("Authorization", authorization)) }
         let body: [UInt8]
@@ -55,12 +55,16 @@ public final class SMSDriver: DeliveryDriver {
             body = Array((try? JSONSerialization.data(withJSONObject: payload)) ?? Data())
             headers.append(("Content-Type", "application/json"))
         }
-        let response: HTTPClient.Response
-        do {
-            response = try client.request("POST", endpoint, headers: headers, body: body)
-        } catch {
-            return .retry(afterSeconds: 0, reason: "\(error)")
+        client.request("POST", endpoint, headers: headers, body: body) { result in
+            switch result {
+            case .success(let response): completion(Self.outcome(of: response))
+            case .failure(let error): completion(.retry(afterSeconds: 0, reason: error.description))
+            }
         }
+    }
+
+    /// What the gateway's answer means for the delivery.
+    static func outcome(of response: HTTPClientResponse) -> DeliveryOutcome {
         switch response.status {
         case 200..<300:
             let json = response.json

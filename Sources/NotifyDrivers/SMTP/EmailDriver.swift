@@ -12,7 +12,12 @@ public final class EmailDriver: DeliveryDriver {
         client = SMTPClient(configuration: configuration)
     }
 
-    public func send(_ delivery: Delivery) -> DeliveryOutcome {
+    /// Blocks the calling worker thread for the SMTP session, then answers.
+    public func send(_ delivery: Delivery, completion: @escaping @Sendable (DeliveryOutcome) -> Void) {
+        completion(sendNow(delivery))
+    }
+
+    private func sendNow(_ delivery: Delivery) -> DeliveryOutcome {
         let host = configuration.from.split(separator: "@").last.map(String.init) ?? "hub"
         let message = MIMEMessage(
             from: configuration.from, fromName: configuration.fromName, to: delivery.destination, subject: delivery.subject,

@@ -12,7 +12,7 @@ public struct SMTPConfiguration: Sendable {
     public var password: String?
     public var implicitTLS: Bool
     public var startTLS: StartTLS
-    public var tls: BlockingConnection.TLSOptions
+    public var tls: TLSOptions
     public var from: String
     public var fromName: String
     public var timeoutSeconds: Double = 15
@@ -41,7 +41,7 @@ public struct SMTPConfiguration: Sendable {
         } else {
             startTLS = implicitTLS ? .never : .opportunistic
         }
-        tls = BlockingConnection.TLSOptions(caFile: query["ca_file"].flatMap { $0.isEmpty ? nil : $0 },
+        tls = TLSOptions(caFile: query["ca_file"].flatMap { $0.isEmpty ? nil : $0 },
                                             allowSelfSigned: ["1", "true", "yes"].contains(query["tls_insecure"] ?? ""))
         guard from.contains("@") else { throw Invalid(description: "HUB_SMTP_FROM must be an email address") }
         self.from = from

@@ -3,28 +3,16 @@ import COpenSSL
 import Foundation
 import Glibc
 
-/// A TCP connection (optionally TLS through OpenSSL) for the delivery workers. Drivers run on their
-/// own worker threads, never on an event loop, so this connection blocks — but never without a
-/// limit: the connect has a timeout and every read and write has one (SO_RCVTIMEO/SO_SNDTIMEO).
-/// All socket and OpenSSL calls of the drivers live in this file.
+/// A blocking TCP connection (optionally TLS through OpenSSL) for the SMTP sessions, which run on
+/// the email workers' own threads, never on an event loop — and never without a limit: the connect
+/// has a timeout and every read and write has one (SO_RCVTIMEO/SO_SNDTIMEO). The HTTP drivers use
+/// the non-blocking `HTTPClient` instead.
 public final class BlockingConnection {
     private var fd: Int32 = -1
     private var ssl: OpaquePointer?
     private var context: OpaquePointer?
     private var buffer: [UInt8] = []
     public let host: String
-
-    public struct TLSOptions: Sendable {
-        /// PEM file of trusted CAs; nil uses the system's.
-        public var caFile: String?
-        /// Accept any certificate (local test servers only; never for real providers).
-        public var allowSelfSigned = false
-
-        public init(caFile: String? = nil, allowSelfSigned: Bool = false) {
-            self.caFile = caFile
-            self.allowSelfSigned = allowSelfSigned
-        }
-    }
 
     /// Resolves `host` (on this worker thread) and connects within `timeout` seconds.
     public init(host: String, port: Int, timeout: Double) throws {
@@ -103,39 +91,15 @@ public final class BlockingConnection {
     /// Starts TLS on the connection (implicit TLS, or after STARTTLS), verifying the certificate
     /// chain and the host name unless `allowSelfSigned`.
     public func startTLS(_ options: TLSOptions) throws {
-        guard let method = TLS_client_method(), let context = SSL_CTX_new(method) else { throw TransportError("TLS unavailable") }
+        let context = try options.makeContext()
         self.context = context
-        if options.allowSelfSigned {
-            SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
-        } else {
-            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
-            if let caFile = options.caFile {
-                guard SSL_CTX_load_verify_locations(context, caFile, nil) == 1 else { throw TransportError("cannot load CA file \(caFile)") }
-            } else {
-                SSL_CTX_set_default_verify_paths(context)
-            }
-        }
-        guard let ssl = SSL_new(context) else { throw TransportError("TLS unavailable") }
+        let ssl = try options.makeSSL(context, host: host)
         self.ssl = ssl
         SSL_set_fd(ssl, fd)
-        _ = host.withCString { SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0)) }
-        if !options.allowSelfSigned {
-            let parameters = SSL_get0_param(ssl)
-            _ = X509_VERIFY_PARAM_set1_host(parameters, host, 0)
-        }
         guard SSL_connect(ssl) == 1 else {
-            let reason = Self.opensslError()
-            throw TransportError("TLS handshake with \(host) failed: \(reason)")
+            throw TransportError("TLS handshake with \(host) failed: \(TLSOptions.lastError())")
         }
         buffer = []
-    }
-
-    private static func opensslError() -> String {
-        let code = ERR_get_error()
-        guard code != 0 else { return "unknown" }
-        var text = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &text, text.count)
-        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public func write(_ bytes: [UInt8]) throws {

@@ -16,6 +16,7 @@ public final class OutboxWorker: Sendable {
         /// How long a claimed row stays with its worker; longer than any send can take.
         public var leaseMillis: Int64 = 120_000
         public var maxAttempts = 8
+        /// Rows one worker claims and keeps in flight together (HTTP drivers; SMTP sends them in turn).
         public var batchSize = 10
         public var idleMillis = 250
         public var workersPerChannel = 2
@@ -87,16 +88,47 @@ public final class OutboxWorker: Sendable {
                     _ = wake.wait(timeout: .now() + .milliseconds(configuration.idleMillis))
                     continue
                 }
-                for row in claimed {
-                    waitForRate(channel)
-                    let outcome = driver.send(delivery(row, channel))
-                    try record(row, channel, outcome, on: connection!)
-                }
+                try send(claimed, channel, driver, on: connection!)
             } catch {
                 logger.warning("outbox worker", [("channel", .string(channel.rawValue)), ("error", .string("\(error)"))])
                 connection = nil
                 Thread.sleep(forTimeInterval: 1)
             }
+        }
+    }
+
+    /// Starts every claimed row's send (the HTTP drivers keep them in flight together) and records
+    /// each outcome as soon as it is back: a synchronous driver's right after its send, so a crash
+    /// repeats at most the message in hand. A send unanswered within the lease stays leased and
+    /// becomes due again.
+    private func send(_ claimed: [Claimed], _ channel: DeliveryChannel, _ driver: DeliveryDriver,
+                      on connection: PostgresConnection) throws
+    {
+        let answers = Mutex<[(Int, DeliveryOutcome)]>([])
+        let answered = DispatchSemaphore(value: 0)
+        var remaining = claimed.count
+        func recordAnswers() throws {
+            for (index, outcome) in answers.withLock({ list in defer { list.removeAll() }; return list }) {
+                remaining -= 1
+                try record(claimed[index], channel, outcome, on: connection)
+            }
+        }
+        for (index, row) in claimed.enumerated() {
+            waitForRate(channel)
+            driver.send(delivery(row, channel)) { outcome in
+                answers.withLock { $0.append((index, outcome)) }
+                answered.signal()
+            }
+            try recordAnswers()
+        }
+        let deadline = DispatchTime.now() + .milliseconds(Int(configuration.leaseMillis))
+        while remaining > 0 {
+            guard answered.wait(timeout: deadline) == .success else {
+                logger.warning("outbox sends unanswered within the lease", [("channel", .string(channel.rawValue)),
+                                                                            ("count", .int(Int64(remaining)))])
+                return
+            }
+            try recordAnswers()
         }
     }
 
