@@ -23,7 +23,11 @@ final class Session: WebSocketDelegate {
     private var state: State
     private(set) var rooms: Set<String> = []
     private var socket: WebSocket?
-    private var lastDeliveredID: Int64 = 0
+    /// Ids the last resume replayed from history, so that a live push of one of them racing the
+    /// replay is not sent twice. Live pushes are otherwise never filtered by id: events committed
+    /// concurrently may be pushed out of id order, and each one must arrive.
+    private var replayed: Set<Int64> = []
+    private var replayedUntil: Int64 = 0
     private var tokens: Double
     private var tokensUpdated: Int64 = 0
     private var strikes = 0
@@ -209,20 +213,25 @@ final class Session: WebSocketDelegate {
             for item in items where item.id > cursor {
                 socket?.send(text: item.json)
                 cursor = item.id
-                lastDeliveredID = max(lastDeliveredID, item.id)
+                replayed.insert(item.id)
             }
+            // A push that raced the replay arrives within moments; after this the set is dropped.
+            replayedUntil = MonotonicClock.nowMillis() + 10_000
             if items.count == configuration.historyPageSize {
                 loadHistory(after: cursor, count: count + items.count)
                 return
             }
             state = .live
             var sent = count + items.count
+            var finalID = max(cursor, replayed.max() ?? lastID)
             for push in buffer {
-                if let id = push.notificationID, id <= lastDeliveredID { continue }
+                if let id = push.notificationID, replayed.contains(id) { continue }
                 deliver(push)
-                if push.notificationID != nil { sent += 1 }
+                if let id = push.notificationID {
+                    sent += 1
+                    finalID = max(finalID, id)
+                }
             }
-            let finalID = max(lastDeliveredID, lastID)
             send(Envelope.make("resumed") { json in
                 json.field("count", sent)
                 json.key("last_id"); json.int(finalID)
@@ -300,10 +309,7 @@ final class Session: WebSocketDelegate {
             buffer.append(push)
             state = .resuming(buffer: buffer)
         case .live, .resuming:
-            if let id = push.notificationID {
-                if id <= lastDeliveredID { return }
-                lastDeliveredID = id
-            }
+            if !replayed.isEmpty, let id = push.notificationID, replayed.remove(id) != nil { return }
             socket?.send(frame: push.frame)
         case .awaitingAuth, .closed:
             break
@@ -342,6 +348,7 @@ final class Session: WebSocketDelegate {
         case .awaitingAuth(let deadline) where monotonicMillis >= deadline:
             socket?.close(code: CloseCode.unauthorized.rawValue, reason: "no auth message in time")
         case .starting, .resuming, .live:
+            if !replayed.isEmpty && monotonicMillis >= replayedUntil { replayed = [] }
             if let user, user.tokenExpiresAt <= unixSeconds {
                 socket?.close(code: CloseCode.unauthorized.rawValue, reason: "token expired")
             }

@@ -135,6 +135,20 @@ def main():
                     read = await recv_type(tab, "notification_read")
                     assert read["data"]["ids"] == [second] and read["data"]["unread_count"] >= 0
 
+        async def concurrent_events_all_arrive():
+            # Events committed at the same time may be pushed out of id order; none may be dropped.
+            person = register(port, "Concurrent")
+            async with websockets.connect(f"{base}?token={person['access']}") as ws:
+                await recv_type(ws, "connected")
+                loop = asyncio.get_running_loop()
+                from concurrent.futures import ThreadPoolExecutor
+                with ThreadPoolExecutor(max_workers=16) as pool:
+                    ids = await asyncio.gather(*[loop.run_in_executor(pool, notify, port, person["id"], f"N{i}")
+                                                 for i in range(48)])
+                received = [(await recv_type(ws, "attendance_alert"))["id"] for _ in ids]
+                assert sorted(received) == sorted(ids), (len(set(received)), len(ids))
+                await nothing_of_type(ws, "attendance_alert", 0.3)
+
         async def resume_gets_exactly_the_missed():
             async with websockets.connect(f"{base}?token={omar['access']}") as ws:
                 await recv_type(ws, "connected")
@@ -246,6 +260,7 @@ def main():
         print("[messages]")
         checks.run("heartbeat_ack; invalid_json, unknown_type, forbidden room; stays open", lambda: asyncio.run(heartbeat_and_errors()))
         checks.run("a notification reaches every tab within a second; mark_read reaches both", lambda: asyncio.run(live_push_and_read_state_across_tabs()))
+        checks.run("48 events posted concurrently to one user: every push arrives, once", lambda: asyncio.run(concurrent_events_all_arrive()))
         checks.run("resume (URL and message) gets exactly the missed notifications in order", lambda: asyncio.run(resume_gets_exactly_the_missed()))
         checks.run("resume racing live pushes: no gap, no duplicate, in order", lambda: asyncio.run(resume_races_live_pushes()))
         checks.run("presence: state, join diff, reload within grace shows nothing, leave after grace", lambda: asyncio.run(presence_in_rooms_with_grace()))
