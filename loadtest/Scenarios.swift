@@ -15,9 +15,17 @@ struct Options {
     var databaseURL = ""
     var jwtSecret = ""
     var serviceKey = ""
+    /// Worker processes for the hub scenarios (0: as many as the descriptor limit needs).
+    var processes = 0
+    var workerIndex = 0
+    /// Tags the users this run creates (`load-<run>-<worker>-<n>@bench.local`).
+    var run = String(UUID().uuidString.prefix(8)).lowercased()
+    /// The arguments as given, for the worker processes.
+    var forwarded: [String] = []
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
+        options.forwarded = arguments
         var index = 0
         while index + 1 < arguments.count {
             let value = arguments[index + 1]
@@ -35,6 +43,9 @@ struct Options {
             case "--database-url": options.databaseURL = value
             case "--jwt-secret": options.jwtSecret = value
             case "--service-key": options.serviceKey = value
+            case "--processes": options.processes = max(0, Int(value) ?? 0)
+            case "--worker-index": options.workerIndex = Int(value) ?? 0
+            case "--run": options.run = value
             default: break
             }
             index += 2

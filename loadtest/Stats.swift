@@ -7,11 +7,18 @@ final class LatencyRecorder: Sendable {
 
     func add(_ batch: [UInt32]) { samples.withLock { $0.append(contentsOf: batch) } }
 
-    func percentiles() -> (count: Int, p50: Double, p99: Double, p999: Double, max: Double) {
-        let sorted = samples.withLock { $0 }.sorted()
-        guard !sorted.isEmpty else { return (0, 0, 0, 0, 0) }
+    func percentiles() -> Percentiles { Percentiles(samples.withLock { $0 }) }
+}
+
+/// Percentiles in milliseconds of samples in microseconds.
+struct Percentiles {
+    var count = 0, p50 = 0.0, p99 = 0.0, p999 = 0.0, max = 0.0
+
+    init(_ samples: [UInt32]) {
+        let sorted = samples.sorted()
+        guard !sorted.isEmpty else { return }
         func at(_ q: Double) -> Double { Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) / 1000 }
-        return (sorted.count, at(0.5), at(0.99), at(0.999), Double(sorted.last!) / 1000)
+        (count, p50, p99, p999, max) = (sorted.count, at(0.5), at(0.99), at(0.999), Double(sorted.last!) / 1000)
     }
 }
 
@@ -43,11 +50,16 @@ func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
 
 /// Prints a human table and one JSON line.
 func report(_ scenario: String, _ rows: [(String, String)], json: [String: Any]) {
-    print("\n\(scenario)")
-    for (name, value) in rows { print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + value) }
+    say("\n\(scenario)")
+    for (name, value) in rows { say("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + value) }
     var object = json
     object["scenario"] = scenario
     if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-        print(String(decoding: data, as: UTF8.self))
+        say(String(decoding: data, as: UTF8.self))
     }
+}
+
+/// One line to standard output at once (unbuffered: workers and pipes see it when it is said).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -76,9 +76,12 @@ final class WebSocketClient: ConnectionHandler {
     }
 }
 
-/// Starts client connections spread over the loops, from source addresses 127.0.0.1, .2, … so
-/// that more than 64k connections fit (one address has about 28k ephemeral ports).
+/// Starts client connections spread over the loops, from source addresses 127.x.0.2, 127.x.1.2, …
+/// so that more than 64k connections fit (one address has about 28k ephemeral ports).
 struct ClientFactory {
+    /// Sessions per source address: within the kernel's ephemeral port range, with room to spare.
+    static let perSourceAddress = max(1_000, min(25_000, WorkerFleet.ephemeralPorts() - 2_000))
+
     let loops: [EventLoop]
     let target: SocketAddress
     let host: String
@@ -88,7 +91,7 @@ struct ClientFactory {
 
     func connect(index: Int, path: String, headers: [String] = [], configure: @escaping @Sendable (WebSocketClient) -> Void) {
         let loop = loops[index % loops.count]
-        let sourceHost = "127.\(sourceOctet).\((index / 25_000) % 250).2"
+        let sourceHost = "127.\(sourceOctet).\((index / Self.perSourceAddress) % 250).2"
         let target = self.target, host = self.host
         loop.execute {
             do {

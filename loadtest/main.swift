@@ -10,30 +10,39 @@ let usage = """
       fanout        --connections N --messages M    M broadcast events over REST [--rate R/s, default a burst]
       targeted      --connections N --rate R --seconds T   events to random users over REST
       churn         --connections C --seconds T     connect (JWT) / connected / close, C slots in parallel
-        these four need --database-url URL --jwt-secret S --service-key K (the hub's own)
+        these four need --database-url URL --jwt-secret S --service-key K (the hub's own); their
+        sessions live in worker processes, as many as the descriptor limit needs [--processes P]
       ws-echo       --connections C --seconds T     round trips on /ws/echo/ (hubd with HUB_ENABLE_ECHO=1)
       ws-broadcast  --connections N --messages M    one publisher, N receivers on /ws/broadcast/
                     [--pid P]                       also report the server's memory per connection
     HTTP keep-alive throughput: loadtest/scripts/http-bench.sh (wrk).
     """
 
-let arguments = Array(CommandLine.arguments.dropFirst())
-let scenarios = ["idle", "fanout", "targeted", "churn", "ws-echo", "ws-broadcast"]
+var arguments = Array(CommandLine.arguments.dropFirst())
+let hubScenarios = ["idle", "fanout", "targeted", "churn"]
+let scenarios = hubScenarios + ["ws-echo", "ws-broadcast"]
+// `loadtest worker <scenario> …`: a session-holding process started by the parent (WorkerFleet).
+let isWorker = arguments.first == "worker"
+if isWorker { arguments.removeFirst() }
 guard let scenario = arguments.first, scenarios.contains(scenario) else {
     print(usage)
     exit(arguments.isEmpty ? 0 : 2)
 }
 signal(SIGPIPE, SIG_IGN)
 let options = Options.parse(Array(arguments.dropFirst()))
-var limit = rlimit()
-getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-if Int(limit.rlim_cur) < options.connections + 100 {
-    limit.rlim_cur = min(limit.rlim_max, rlim_t(options.connections + 1000))
-    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-}
-if Int(limit.rlim_cur) < options.connections + 100 {
-    print("loadtest: \(options.connections) connections need \(options.connections + 100) descriptors; this process may open \(limit.rlim_cur)")
-    exit(2)
+// Whoever holds the connections needs a descriptor each: raise the soft limit up to the hard one.
+if isWorker || !hubScenarios.contains(scenario) {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    if Int(limit.rlim_cur) < options.connections + 100 {
+        limit.rlim_cur = min(limit.rlim_max, rlim_t(options.connections + 1000))
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+    if Int(limit.rlim_cur) < options.connections + 100 {
+        say("loadtest: \(options.connections) connections need \(options.connections + 100) descriptors; this process may open "
+            + "\(limit.rlim_cur) (hard limit \(limit.rlim_max))\(isWorker ? "" : "; the hub scenarios spread them over processes"))")
+        exit(2)
+    }
 }
 let loops = try (0..<options.threads).map { try EventLoop(index: $0) }
 for loop in loops { loop.start() }
@@ -44,10 +53,14 @@ let context = HubScenarios.Context(options: options, loops: loops, factory: fact
 if ["idle", "fanout", "targeted", "churn"].contains(scenario)
     && (options.databaseURL.isEmpty || options.jwtSecret.isEmpty || (options.serviceKey.isEmpty && ["fanout", "targeted"].contains(scenario)))
 {
-    print("loadtest: \(scenario) needs --database-url, --jwt-secret and (for events) --service-key of the hub under test")
+    say("loadtest: \(scenario) needs --database-url, --jwt-secret and (for events) --service-key of the hub under test")
     exit(2)
 }
 do {
+    if isWorker {
+        try SessionWorker.run(scenario, context)
+        exit(0)
+    }
     switch scenario {
     case "idle": try HubScenarios.idle(context)
     case "fanout": try HubScenarios.fanout(context)
@@ -57,7 +70,7 @@ do {
     default: Scenarios.broadcast(options, loops: loops, factory: factory)
     }
 } catch {
-    print("loadtest: \(error)")
+    say("loadtest: \(error)")
     exit(1)
 }
 exit(0)

@@ -196,8 +196,22 @@ public enum EventRoutes {
                     """, common)
             } else {
                 // Recipients resolved and notifications written in one statement; the title and
-                // message are in each recipient's language (preference, else profile).
+                // message are in each recipient's language (preference, else profile). Only users
+                // named by id (the common case) take the index straight; rooms, roles and
+                // guardians are gathered as a union, planned for the arrays at hand (a generic plan
+                // would size every branch for a whole role and scan the users).
+                let onlyUsers = event.rooms.isEmpty && event.roles.isEmpty && event.guardiansOf.isEmpty
+                if !onlyUsers { try connection.execute("SET LOCAL plan_cache_mode = force_custom_plan") }
+                let recipients = onlyUsers ? "SELECT unnest($14::bigint[]) AS id" : """
+                    SELECT unnest($14::bigint[]) AS id
+                    UNION SELECT user_id FROM room_members WHERE room = ANY($15::text[])
+                    UNION SELECT id FROM users WHERE role = ANY($16::text[])
+                    UNION SELECT parent_id FROM guardians WHERE student_id = ANY($17::bigint[])
+                    """
+                let parameters = common + (onlyUsers ? [array(event.users)]
+                    : [array(event.users), textArray(event.rooms), textArray(event.roles), array(event.guardiansOf)])
                 rows = try connection.executePrepared("""
+                    WITH recipients AS (\(recipients))
                     INSERT INTO notifications (recipient_id, notification_type, category, priority, title, title_arabic,
                         title_french, message, message_arabic, message_french, data, event_id, related_object_type,
                         related_object_id)
@@ -205,14 +219,11 @@ public enum EventRoutes {
                         CASE COALESCE(p.language, u.language) WHEN 'ar' THEN $5 WHEN 'fr' THEN $6 ELSE $4 END, $5, $6,
                         CASE COALESCE(p.language, u.language) WHEN 'ar' THEN $8 WHEN 'fr' THEN $9 ELSE $7 END, $8, $9,
                         $10::jsonb, $11, $12, $13
-                    FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id
-                    WHERE u.is_active AND (u.id = ANY($14::bigint[])
-                        OR u.id IN (SELECT user_id FROM room_members WHERE room = ANY($15::text[]))
-                        OR u.role = ANY($16::text[])
-                        OR u.id IN (SELECT parent_id FROM guardians WHERE student_id = ANY($17::bigint[])))
+                    FROM recipients r JOIN users u ON u.id = r.id LEFT JOIN notification_preferences p ON p.user_id = u.id
+                    WHERE u.is_active
                     ORDER BY u.id
                     RETURNING id
-                    """, common + [array(event.users), textArray(event.rooms), textArray(event.roles), array(event.guardiansOf)])
+                    """, parameters)
             }
             let ids = rows.rows.compactMap { $0.int("id").map(Int64.init) }
             let deliveries = try connection.executePrepared("""

@@ -1,0 +1,188 @@
+import Foundation
+import Glibc
+import Hub
+import Synchronization
+
+/// A worker process of the hub scenarios: it holds its share of authenticated sessions and counts
+/// what they receive, while the parent publishes and reports. It talks to the parent in lines:
+/// stdout `READY {json}`, `PROGRESS <received>` (every 100 ms while it changes), `RESULT {json}`;
+/// stdin `REPORT` asks for the result, after which the worker exits.
+enum SessionWorker {
+    struct Result: Codable {
+        var connected = 0
+        var failed = 0
+        /// Sessions that were connected and closed before the report (server closes, drops).
+        var dropped = 0
+        var received = 0
+        var lastReceiptNanos: UInt64 = 0
+        var samples: [UInt32] = []
+        var handshakes = 0
+        var errors = 0
+    }
+
+    struct Ready: Codable {
+        var connected: Int
+        var failed: Int
+        var userIDs: [Int64]
+    }
+
+    static func run(_ scenario: String, _ context: HubScenarios.Context) throws {
+        let options = context.options
+        let users = try context.setup.makeUsers(options.connections, run: "\(context.run)-\(options.workerIndex)")
+        if scenario == "churn" {
+            emit("READY", Ready(connected: 0, failed: 0, userIDs: []))
+            let counts = churn(context, users)
+            waitForReportRequest()
+            emit("RESULT", Result(handshakes: counts.handshakes.current, errors: counts.errors.current))
+            return
+        }
+        let log = ReceiptLog(loops: context.loops.count)
+        let connected = Counter(), failed = Counter(), dropped = Counter()
+        connect(context, users, connected: connected, failed: failed, dropped: dropped, log: log)
+        _ = waitUntil(seconds: 600) { connected.current + failed.current >= users.count }
+        if scenario == "idle" { Heartbeats(loops: context.loops).start(interval: 30) }
+        emit("READY", Ready(connected: connected.current, failed: failed.current, userIDs: users.map(\.id)))
+        let asked = Atomic<Bool>(false)
+        Thread.detachNewThread {
+            waitForReportRequest()
+            asked.store(true, ordering: .relaxed)
+        }
+        var reported = -1
+        while !asked.load(ordering: .relaxed) {
+            if log.received.current != reported {
+                reported = log.received.current
+                say("PROGRESS \(reported)")
+            }
+            usleep(100_000)
+        }
+        var result = Result(connected: connected.current, failed: failed.current, dropped: dropped.current)
+        (result.received, result.lastReceiptNanos, result.samples) = log.collect(on: context.loops)
+        emit("RESULT", result)
+    }
+
+    /// Opens the sessions, paced at `--connect-rate` (the kernel's SYN and accept queues are not
+    /// what is measured); a stamped push's latency is recorded on its loop.
+    static func connect(_ context: HubScenarios.Context, _ users: [(id: Int64, token: String)], connected: Counter,
+                        failed: Counter, dropped: Counter, log: ReceiptLog)
+    {
+        let start = MonotonicClock.nowNanos()
+        for (index, user) in users.enumerated() {
+            let due = start + UInt64(Double(index) / context.options.connectRate * 1e9)
+            let now = MonotonicClock.nowNanos()
+            if due > now { usleep(UInt32(min(1_000_000, (due - now) / 1000))) }
+            context.factory.connect(index: index, path: "/ws/notifications/", headers: ["Authorization: Bearer \(user.token)"]) { client in
+                var ready = false
+                client.onText = { client, payload in
+                    if !ready {
+                        if payload.starts(with: Array(#"{"type":"connected""#.utf8)) {
+                            ready = true
+                            connected.add()
+                        }
+                        return
+                    }
+                    guard let loop = client.connection?.loop, let latency = stampLatency(payload) else { return }
+                    log.record(latency, loop: loop.index)
+                }
+                client.onClose = { _ in ready ? dropped.add() : failed.add() }
+            }
+        }
+    }
+
+    /// Each slot connects (JWT checked by the server), waits for `connected`, closes, and again,
+    /// until `--seconds` pass.
+    static func churn(_ context: HubScenarios.Context, _ users: [(id: Int64, token: String)]) -> (handshakes: Counter, errors: Counter) {
+        let handshakes = Counter(), errors = Counter()
+        let deadline = Date().addingTimeInterval(context.options.seconds)
+        let factory = context.factory
+        @Sendable func open(_ slot: Int) {
+            guard Date() < deadline else { return }
+            factory.connect(index: slot, path: "/ws/notifications/", headers: ["Authorization: Bearer \(users[slot].token)"]) { client in
+                var ready = false
+                client.onText = { client, payload in
+                    guard !ready, payload.starts(with: Array(#"{"type":"connected""#.utf8)) else { return }
+                    ready = true
+                    handshakes.add()
+                    client.connection?.close()
+                }
+                client.onClose = { _ in
+                    if !ready { errors.add() }
+                    open(slot)
+                }
+            }
+        }
+        for slot in 0..<users.count { open(slot) }
+        return (handshakes, errors)
+    }
+
+    /// The latency carried by a push: `"sent_ns":<monotonic ns>` in the event data, found with a
+    /// plain byte scan (a generic collection search or a JSON parse per message would cost the
+    /// generator more than hubd spends sending it).
+    static func stampLatency(_ payload: [UInt8]) -> UInt32? {
+        let key = stampKey
+        return payload.withUnsafeBufferPointer { bytes -> UInt32? in
+            guard bytes.count > key.count, let base = bytes.baseAddress else { return nil }
+            var index = 0
+            let last = bytes.count - key.count
+            while index <= last {
+                if bytes[index] == 0x22, memcmp(base + index, key, key.count) == 0 { break }
+                index += 1
+            }
+            guard index <= last else { return nil }
+            index += key.count
+            var value: UInt64 = 0
+            while index < bytes.count, bytes[index] == 0x20 { index += 1 }  // jsonb writes ": "
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                value = value * 10 + UInt64(bytes[index] - 0x30)
+                index += 1
+            }
+            return UInt32(clamping: (MonotonicClock.nowNanos() &- value) / 1000)
+        }
+    }
+
+    private static let stampKey = Array(#""sent_ns":"#.utf8)
+
+    private static func waitForReportRequest() {
+        while let line = readLine(), line != "REPORT" {}
+    }
+
+    private static func emit<T: Encodable>(_ tag: String, _ value: T) {
+        let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
+        say("\(tag) \(String(decoding: data, as: UTF8.self))")
+    }
+
+}
+
+/// Receipts per loop, each array touched only by its loop; collected by running on every loop.
+/// @unchecked Sendable: `samples[i]` and `last[i]` are read and written only on loop i.
+final class ReceiptLog: @unchecked Sendable {
+    private var samples: [[UInt32]]
+    private var last: [UInt64]
+    let received = Counter()
+
+    init(loops: Int) {
+        samples = Array(repeating: [], count: loops)
+        last = Array(repeating: 0, count: loops)
+    }
+
+    func record(_ latency: UInt32, loop: Int) {
+        samples[loop].append(latency)
+        last[loop] = MonotonicClock.nowNanos()
+        received.add()
+    }
+
+    func collect(on loops: [EventLoop]) -> (Int, UInt64, [UInt32]) {
+        let done = DispatchGroup()
+        let gathered = Mutex<(latest: UInt64, all: [UInt32])>((0, []))
+        for loop in loops {
+            done.enter()
+            loop.execute { [self] in
+                let index = loop.index
+                gathered.withLock { $0.latest = max($0.latest, last[index]); $0.all += samples[index] }
+                done.leave()
+            }
+        }
+        done.wait()
+        let result = gathered.withLock { $0 }
+        return (result.all.count, result.latest, result.all)
+    }
+}
