@@ -9,13 +9,19 @@ public struct ChannelUser: Sendable, Equatable {
     public let isStaff: Bool
     /// Unix seconds at which the token stops being valid.
     public let tokenExpiresAt: Int64
+    /// The unread count read in the same statement as the user, when the verifier could: it saves
+    /// the handshake a second query if nothing was published meanwhile (see `Session.start`).
+    public let unreadAtVerification: Int?
 
-    public init(id: Int64, displayName: String, role: String, isStaff: Bool, tokenExpiresAt: Int64) {
+    public init(id: Int64, displayName: String, role: String, isStaff: Bool, tokenExpiresAt: Int64,
+                unreadAtVerification: Int? = nil)
+    {
         self.id = id
         self.displayName = displayName
         self.role = role
         self.isStaff = isStaff
         self.tokenExpiresAt = tokenExpiresAt
+        self.unreadAtVerification = unreadAtVerification
     }
 }
 

@@ -32,6 +32,7 @@ public final class ChannelHub: @unchecked Sendable {
     private let roomLoops = Mutex<[String: UInt64]>([:])
     let presence: Mutex<PresenceTracker>
     private let frames = Atomic<Int>(0)
+    private let publishes = Atomic<UInt64>(0)
     private let boundSessions = Atomic<Int>(0)
     private let ticker: DispatchSourceTimer
 
@@ -63,8 +64,14 @@ public final class ChannelHub: @unchecked Sendable {
     // MARK: Publishing (any thread)
 
     public func publish(to target: ChannelTarget, json: [UInt8], notificationID: Int64? = nil) {
+        publishes.add(1, ordering: .sequentiallyConsistent)
         bus.publish(target, json: json, notificationID: notificationID)
     }
+
+    /// Counts publishes (new notifications, read changes). A handshake reads it before verifying
+    /// the token; if it is unchanged once the session is bound, nothing was published in between,
+    /// so the unread count read with the user is exact and no push was missed.
+    public var publishGeneration: UInt64 { publishes.load(ordering: .sequentiallyConsistent) }
 
     /// Tells every session of a user which notifications are now read, and the unread count.
     public func announceRead(userID: Int64, ids: [Int64], unreadCount: Int) {

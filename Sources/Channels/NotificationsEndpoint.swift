@@ -43,6 +43,7 @@ public enum NotificationsEndpoint {
             return
         }
         let verify = hub.dependencies.verifyToken
+        let generation = hub.publishGeneration
         Task {
             switch await verify(token) {
             case .failure(.unavailable):
@@ -56,7 +57,9 @@ public enum NotificationsEndpoint {
                     acceptor.reject(.error(.forbidden, code: "PERMISSION_DENIED", message: "The path names another user"))
                     return
                 }
-                acceptor.accept { Session(hub: hub, user: user, pathUserID: pathUserID, resumeFrom: resume) }
+                acceptor.accept {
+                    Session(hub: hub, user: user, pathUserID: pathUserID, resumeFrom: resume, verifiedAtGeneration: generation)
+                }
             }
         }
     }

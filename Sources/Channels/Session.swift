@@ -28,13 +28,16 @@ final class Session: WebSocketDelegate {
     /// concurrently may be pushed out of id order, and each one must arrive.
     private var replayed: Set<Int64> = []
     private var replayedUntil: Int64 = 0
+    /// The hub's publish generation read before the token was verified (with the unread count).
+    private var verifiedAtGeneration: UInt64?
     private var tokens: Double
     private var tokensUpdated: Int64 = 0
     private var strikes = 0
 
-    init(hub: ChannelHub, user: ChannelUser?, pathUserID: Int64?, resumeFrom: Int64?) {
+    init(hub: ChannelHub, user: ChannelUser?, pathUserID: Int64?, resumeFrom: Int64?, verifiedAtGeneration: UInt64? = nil) {
         self.hub = hub
         self.user = user
+        self.verifiedAtGeneration = verifiedAtGeneration
         self.pathUserID = pathUserID
         requestedResume = resumeFrom
         state = user == nil ? .awaitingAuth(deadline: .max) : .starting(buffer: [])
@@ -120,12 +123,13 @@ final class Session: WebSocketDelegate {
 
     private func authenticate(_ token: String, first: Bool) {
         let verify = hub.dependencies.verifyToken
+        let generation = hub.publishGeneration
         withLater({ await verify(token) }) { session, result in
-            session.finishAuthentication(result, first: first)
+            session.finishAuthentication(result, first: first, generation: generation)
         }
     }
 
-    private func finishAuthentication(_ result: Result<ChannelUser, TokenRejection>, first: Bool) {
+    private func finishAuthentication(_ result: Result<ChannelUser, TokenRejection>, first: Bool, generation: UInt64) {
         guard let socket else { return }
         switch result {
         case .failure(.unavailable):
@@ -142,6 +146,7 @@ final class Session: WebSocketDelegate {
             if first {
                 guard case .awaitingAuth = state else { return }
                 user = verified
+                verifiedAtGeneration = generation
                 state = .starting(buffer: [])
                 start(as: verified)
             } else {
@@ -158,6 +163,11 @@ final class Session: WebSocketDelegate {
     private func start(as user: ChannelUser) {
         guard let loop = socket?.loop else { return }
         hub.bind(self, user: user, on: loop)
+        // Bound now, so later publishes reach this session. If none happened since before the
+        // token was verified, the count read with the user is exact: no second query.
+        if let count = user.unreadAtVerification, let generation = verifiedAtGeneration, hub.publishGeneration == generation {
+            return sendConnected(unread: count)
+        }
         let unread = hub.dependencies.unreadCount
         withLater({ (try? await unread(user.id)) ?? 0 }) { session, count in
             session.sendConnected(unread: count)

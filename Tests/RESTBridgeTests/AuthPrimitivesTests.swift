@@ -96,3 +96,29 @@ import Testing
         #expect(limiter.take("ip:2", limit: 3, period: 60, now: start).allowed, "buckets are per key")
     }
 }
+
+@Suite struct Base64URLTests {
+    @Test func rfc4648VectorsWithoutPadding() {
+        let vectors = ["": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"]
+        for (plain, encoded) in vectors {
+            #expect(Crypto.base64URLEncode(Array(plain.utf8)) == encoded)
+            #expect(Crypto.base64URLDecode(Substring(encoded)) == Array(plain.utf8))
+        }
+    }
+
+    @Test func agreesWithFoundationOnRandomBytes() {
+        for length in 0..<80 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
+            let foundation = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Crypto.base64URLEncode(bytes) == foundation)
+            #expect(Crypto.base64URLDecode(Substring(foundation)) == bytes)
+        }
+    }
+
+    @Test func refusesBytesOutsideTheAlphabetAndImpossibleLengths() {
+        for bad in ["ab+c", "ab/c", "Zm9v=", "Zm9vY", "é", "Zm 9v", "\u{0}"] {
+            #expect(Crypto.base64URLDecode(Substring(bad)) == nil, "\(bad)")
+        }
+    }
+}

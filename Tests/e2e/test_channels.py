@@ -135,6 +135,19 @@ def main():
                     read = await recv_type(tab, "notification_read")
                     assert read["data"]["ids"] == [second] and read["data"]["unread_count"] >= 0
 
+        async def connected_carries_the_exact_unread_count():
+            # The handshake reads the user and the count in one statement; it must match REST.
+            person = register(port, "Counted")
+            ids = [notify(port, person["id"], f"C{i}") for i in range(3)]
+            api(port, "POST", f"/api/v1/notifications/{ids[0]}/mark-read/", {}, token=person["access"])
+            rest = api(port, "GET", "/api/v1/notifications/unread-count/", token=person["access"])[2]["unread_count"]
+            for url, first in [(f"{base}?token={person['access']}", None), (base, {"type": "auth", "token": person["access"]})]:
+                async with websockets.connect(url) as ws:
+                    if first:
+                        await ws.send(json.dumps(first))
+                    hello = await recv_type(ws, "connected")
+                    assert hello["data"]["unread_count"] == rest >= 2, (hello["data"], rest)
+
         async def concurrent_events_all_arrive():
             # Events committed at the same time may be pushed out of id order; none may be dropped.
             person = register(port, "Concurrent")
@@ -260,6 +273,8 @@ def main():
         print("[messages]")
         checks.run("heartbeat_ack; invalid_json, unknown_type, forbidden room; stays open", lambda: asyncio.run(heartbeat_and_errors()))
         checks.run("a notification reaches every tab within a second; mark_read reaches both", lambda: asyncio.run(live_push_and_read_state_across_tabs()))
+        checks.run("`connected` carries the same unread count as REST (token in URL and in the first message)",
+                   lambda: asyncio.run(connected_carries_the_exact_unread_count()))
         checks.run("48 events posted concurrently to one user: every push arrives, once", lambda: asyncio.run(concurrent_events_all_arrive()))
         checks.run("resume (URL and message) gets exactly the missed notifications in order", lambda: asyncio.run(resume_gets_exactly_the_missed()))
         checks.run("resume racing live pushes: no gap, no duplicate, in order", lambda: asyncio.run(resume_races_live_pushes()))

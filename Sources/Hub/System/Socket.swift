@@ -93,6 +93,9 @@ public final class Socket {
             try socket.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             if let source {
                 try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
+                // The port is chosen at connect, by the whole 4-tuple: bind's own search for a free
+                // port scans every bound socket and dominated the client's time under churn.
+                if source.port == 0 { try socket.setOption(Int32(IPPROTO_IP), IP_BIND_ADDRESS_NO_PORT, 1) }
                 _ = try source.withSockAddr { pointer, length throws(SystemError) in
                     try sysCallValue("bind") { bind(fd, pointer, length) }
                 }

@@ -71,6 +71,17 @@ public struct NotificationStore: Sendable {
         }
     }
 
+    /// A user and their unread count in one statement (a WebSocket handshake's only query).
+    public func userWithUnreadCount(id: Int64) async throws -> (User, Int)? {
+        try await pool.run { connection in
+            guard let row = try connection.executePrepared("""
+                SELECT \(User.columns), (SELECT count(*) \(Self.visible) AND NOT \(Self.isReadExpression)) AS unread_count
+                FROM users WHERE id = $1
+                """, [String(id)]).first, let user = User(row: row) else { return nil }
+            return (user, row.int("unread_count") ?? 0)
+        }
+    }
+
     public func unreadCount(userID: Int64) async throws -> Int {
         try await pool.run { connection in
             try connection.executePrepared("SELECT count(*) AS n \(Self.visible) AND NOT \(Self.isReadExpression)",

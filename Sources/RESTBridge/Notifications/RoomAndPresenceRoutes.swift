@@ -146,16 +146,16 @@ public enum ChannelWiring {
                 } catch {
                     return .failure(error == .expired ? .expired : .invalid(error.message))
                 }
-                let found: User?
+                let found: (User, Int)?
                 do {
-                    found = try await context.users.find(id: claims.userID)
+                    found = try await store.userWithUnreadCount(id: claims.userID)
                 } catch {
                     return .failure(.unavailable)
                 }
-                guard let user = found, user.isActive else { return .failure(.invalid("User not found or inactive")) }
+                guard let (user, unread) = found, user.isActive else { return .failure(.invalid("User not found or inactive")) }
                 return .success(ChannelUser(id: user.id, displayName: user.fullName.isEmpty ? user.email : user.fullName,
                                             role: user.role.rawValue, isStaff: user.role.isStaff,
-                                            tokenExpiresAt: claims.expiresAt))
+                                            tokenExpiresAt: claims.expiresAt, unreadAtVerification: unread))
             },
             canJoinRoom: { user, room in
                 (try? await RoomAndPresenceRoutes.isMember(pool, room, user.id)) ?? false
