@@ -72,7 +72,7 @@ trap stop_hubd EXIT
     HUBD_PID=$!
     for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/api/health/" >/dev/null 2>&1 && break; sleep 0.1; done
     LT="--port $PORT --database-url $LURL --jwt-secret $SECRET --service-key bench-key"
-    for scenario in "idle --connections 19000 --seconds 10 --connect-rate 1000 --pid $HUBD_PID" \
+    for scenario in "idle --connections 19000 --seconds 10 --connect-rate 1000 --processes 2 --pid $HUBD_PID" \
                     "fanout --connections 10000 --messages 20" \
                     "fanout --connections 1000 --messages 100 --rate 20" \
                     "targeted --connections 10000 --rate 1000 --seconds 10" \
