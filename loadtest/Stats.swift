@@ -51,7 +51,9 @@ func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
 /// Prints a human table and one JSON line.
 func report(_ scenario: String, _ rows: [(String, String)], json: [String: Any]) {
     say("\n\(scenario)")
-    for (name, value) in rows { say("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + value) }
+    // The label column is as wide as the longest label, so a long one never runs into its value.
+    let width = rows.map(\.0.count).max().map { $0 + 2 } ?? 0
+    for (name, value) in rows { say("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + value) }
     var object = json
     object["scenario"] = scenario
     if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {

@@ -62,17 +62,27 @@ final class WorkerFleet: @unchecked Sendable {
         self.workers = workers
     }
 
+    /// Splits the worker's output into lines with plain reads and a scan of the new bytes only
+    /// (Foundation's `Data` search and removal kept a whole core busy while a large READY line and
+    /// the progress lines came in, during the very runs it measures).
     private static func readLines(_ handle: FileHandle, into worker: Worker) {
-        var pending = Data()
+        let fd = handle.fileDescriptor
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            pending.append(chunk)
-            while let newline = pending.firstIndex(of: 0x0A) {
-                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                pending.removeSubrange(pending.startIndex...newline)
-                take(line, worker)
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            var lineStart = 0, index = pending.count
+            pending.append(contentsOf: chunk[0..<count])
+            while index < pending.count {
+                if pending[index] == 0x0A {
+                    take(String(decoding: pending[lineStart..<index], as: UTF8.self), worker)
+                    lineStart = index + 1
+                }
+                index += 1
             }
+            pending.removeFirst(lineStart)
         }
         worker.state.withLock { $0.exited = true }
     }

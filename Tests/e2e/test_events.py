@@ -24,7 +24,7 @@ def event(port, body, key=KEY, token=None):
 
 def main():
     with Hubd(HUB_DATABASE_URL=DATABASE_URL, HUB_SERVICE_KEYS=KEY, HUB_RATE_LIMIT_LOGIN=100000,
-              HUB_RATE_LIMIT_ANON=100000, HUB_RATE_LIMIT_USER=100000) as hubd:
+              HUB_RATE_LIMIT_ANON=100000, HUB_RATE_LIMIT_USER=100000, HUB_PRESENCE_GRACE_MS=200) as hubd:
         port = hubd.port
         student = register(port, "Yasmine")
         parent = register(port, "Khadija", role="PARENT", language="ar")
@@ -225,13 +225,25 @@ def main():
                                     "payment_notifications": False, "timezone": "Africa/Casablanca", "language": "fr"},
                                    token=token)
             assert status == 200 and prefs["email_enabled"] and prefs["telegram_chat_id"] == "123456789", prefs
-            status, _, answer = event(port, {"type": "homework_assigned", "recipients": {"users": [student["id"]]},
-                                             "data": {"homework_title": "Sourate Al-Mulk", "due_date": "lundi"}})
+            async def posted_while_connected():
+                async with websockets.connect(f"ws://127.0.0.1:{port}/ws/notifications/?token={token}") as tab:
+                    assert json.loads(await tab.recv())["type"] == "connected"
+                    posted = await asyncio.get_running_loop().run_in_executor(None, event, port, {
+                        "type": "homework_assigned", "recipients": {"users": [student["id"]]},
+                        "data": {"homework_title": "Sourate Al-Mulk", "due_date": "lundi"}})
+                    return posted, json.loads(await asyncio.wait_for(tab.recv(), 2))
+            (_, _, answer), push = asyncio.run(posted_while_connected())
+            # The rooms check below expects the student offline again (after the presence grace).
+            deadline = time.time() + 5
+            while api(port, "GET", f"/api/v1/presence/users/{student['id']}/", token=token)[2]["online"]:
+                assert time.time() < deadline, "the student stayed online after the socket closed"
+                time.sleep(0.05)
             nid = answer["notification_ids"][0]
             assert answer["deliveries_queued"] == 2, answer
             _, _, item = api(port, "GET", f"/api/v1/notifications/{nid}/", token=token)
             assert item["title"] == "Nouveau devoir", "rendered in the preferred language"
             assert item["delivery_method"] == ["IN_APP", "EMAIL", "TELEGRAM"], item["delivery_method"]
+            assert push["id"] == nid and push["data"]["delivery_method"] == item["delivery_method"], push
             status, _, deliveries = api(port, "GET", f"/api/v1/notifications/{nid}/deliveries/", token=token)
             channels = {d["channel"]: d for d in deliveries["results"]}
             assert set(channels) == {"IN_APP", "EMAIL", "TELEGRAM"} and channels["EMAIL"]["destination"] == student["email"]

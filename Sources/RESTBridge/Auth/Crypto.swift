@@ -3,18 +3,6 @@ import Foundation
 
 /// The few primitives the hub needs from OpenSSL, behind safe Swift signatures.
 public enum Crypto {
-    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 32
-        _ = key.withUnsafeBytes { keyBytes in
-            message.withUnsafeBytes { messageBytes in
-                HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(key.count), messageBytes.bindMemory(to: UInt8.self).baseAddress,
-                     message.count, &out, &length)
-            }
-        }
-        return out
-    }
-
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
@@ -84,8 +72,9 @@ public enum Crypto {
     }
 
     /// Decodes base64url without padding; nil for any byte outside the alphabet or an impossible length.
-    public static func base64URLDecode(_ text: Substring) -> [UInt8]? {
-        let input = Array(text.utf8)
+    public static func base64URLDecode(_ text: Substring) -> [UInt8]? { base64URLDecode(bytes: text.utf8) }
+
+    public static func base64URLDecode(bytes input: some Collection<UInt8>) -> [UInt8]? {
         guard input.count % 4 != 1 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(input.count * 3 / 4)
@@ -103,4 +92,47 @@ public enum Crypto {
         }
         return out
     }
+}
+
+/// An HMAC-SHA256 key set up once: OpenSSL's one-shot `HMAC()` fetches the algorithm and keys a
+/// context on every call, which made a token check cost more than the rest of a WebSocket
+/// handshake. Each signature copies the keyed context instead.
+/// @unchecked Sendable: the keyed context is never changed after `init`; signing only reads it to
+/// make a private copy (`EVP_MAC_CTX_dup`), so any thread may sign at the same time.
+public final class HMACSHA256Key: @unchecked Sendable {
+    private let keyed: OpaquePointer
+
+    public init(_ key: [UInt8]) {
+        let mac = EVP_MAC_fetch(nil, "HMAC", nil)
+        defer { EVP_MAC_free(mac) }
+        guard let context = EVP_MAC_CTX_new(mac) else { fatalError("OpenSSL: no HMAC context") }
+        let initialised = "digest".withCString { name in
+            "SHA256".withCString { digest in
+                var parameters = [OSSL_PARAM_construct_utf8_string(name, UnsafeMutablePointer(mutating: digest), 0),
+                                  OSSL_PARAM_construct_end()]
+                // A zero-length key still needs a valid pointer.
+                return (key.isEmpty ? [0] : key).withUnsafeBufferPointer { keyBytes in
+                    EVP_MAC_init(context, keyBytes.baseAddress, key.count, &parameters)
+                }
+            }
+        }
+        precondition(initialised == 1, "OpenSSL: HMAC-SHA256 could not be keyed")
+        keyed = context
+    }
+
+    deinit { EVP_MAC_CTX_free(keyed) }
+
+    /// The 32-byte signature of `message`.
+    public func sign(_ message: UnsafeRawBufferPointer) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length = 0
+        let context = EVP_MAC_CTX_dup(keyed)
+        defer { EVP_MAC_CTX_free(context) }
+        let signed = EVP_MAC_update(context, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1
+            && EVP_MAC_final(context, &out, &length, 32) == 1
+        precondition(signed && length == 32, "OpenSSL: HMAC-SHA256 failed")
+        return out
+    }
+
+    public func sign(_ message: [UInt8]) -> [UInt8] { message.withUnsafeBytes { sign($0) } }
 }

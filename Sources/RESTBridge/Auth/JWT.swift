@@ -29,12 +29,12 @@ public struct JWT: Sendable {
         }
     }
 
-    private let key: [UInt8]
+    private let key: HMACSHA256Key
     public let accessTTL: Int64
     public let refreshTTL: Int64
 
     public init(secret: String, accessTTL: Int64 = 900, refreshTTL: Int64 = 604_800) {
-        key = Array(secret.utf8)
+        key = HMACSHA256Key(Array(secret.utf8))
         self.accessTTL = accessTTL
         self.refreshTTL = refreshTTL
     }
@@ -45,25 +45,35 @@ public struct JWT: Sendable {
         let header = #"{"alg":"HS256","typ":"JWT"}"#
         let payload = #"{"token_type":"\#(type.rawValue)","exp":\#(claims.expiresAt),"iat":\#(now),"jti":"\#(claims.jti)","user_id":\#(userID)}"#
         let signingInput = Crypto.base64URLEncode(Array(header.utf8)) + "." + Crypto.base64URLEncode(Array(payload.utf8))
-        let signature = Crypto.hmacSHA256(key: key, message: Array(signingInput.utf8))
+        let signature = key.sign(Array(signingInput.utf8))
         return (signingInput + "." + Crypto.base64URLEncode(signature), claims)
     }
 
     /// Checks the algorithm (HS256 only: `none` and everything else refused), the signature in
-    /// constant time, the expiry and the type; returns the claims.
+    /// constant time, the expiry and the type; returns the claims. Runs on every handshake, so it
+    /// works on the token's bytes and parses the header only when it is not the usual one.
     public func verify(_ token: String, as type: TokenType, now: Int64 = Int64(Date().timeIntervalSince1970))
         throws(Failure) -> Claims
     {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, token.utf8.count < 8192,
-              let headerBytes = Crypto.base64URLDecode(parts[0]), let payloadBytes = Crypto.base64URLDecode(parts[1]),
-              let signature = Crypto.base64URLDecode(parts[2]),
-              let header = (try? JSONSerialization.jsonObject(with: Data(headerBytes))) as? [String: Any],
+        let bytes = Array(token.utf8)
+        guard bytes.count < 8192, let firstDot = bytes.firstIndex(of: 0x2E),
+              let secondDot = bytes[(firstDot + 1)...].firstIndex(of: 0x2E),
+              !bytes[(secondDot + 1)...].contains(0x2E)
+        else { throw .malformed }
+        let headerText = bytes[..<firstDot]
+        if !headerText.elementsEqual(Self.usualHeader) {
+            guard let headerBytes = Crypto.base64URLDecode(bytes: headerText),
+                  let header = (try? JSONSerialization.jsonObject(with: Data(headerBytes))) as? [String: Any]
+            else { throw .malformed }
+            guard header["alg"] as? String == "HS256" else { throw .unsupportedAlgorithm }
+        }
+        // The signature before the payload: a forged token's claims are never parsed.
+        guard let signature = Crypto.base64URLDecode(bytes: bytes[(secondDot + 1)...]) else { throw .malformed }
+        let expected = bytes.withUnsafeBytes { key.sign(UnsafeRawBufferPointer(rebasing: $0[..<secondDot])) }
+        guard Crypto.constantTimeEquals(expected, signature) else { throw .badSignature }
+        guard let payloadBytes = Crypto.base64URLDecode(bytes: bytes[(firstDot + 1)..<secondDot]),
               let payload = (try? JSONSerialization.jsonObject(with: Data(payloadBytes))) as? [String: Any]
         else { throw .malformed }
-        guard header["alg"] as? String == "HS256" else { throw .unsupportedAlgorithm }
-        let expected = Crypto.hmacSHA256(key: key, message: Array((parts[0] + "." + parts[1]).utf8))
-        guard Crypto.constantTimeEquals(expected, signature) else { throw .badSignature }
         guard let exp = JSONNumber.integer(payload["exp"]) else { throw .missingClaim("exp") }
         guard exp > now else { throw .expired }
         guard let typeName = payload["token_type"] as? String, let tokenType = TokenType(rawValue: typeName) else {
@@ -75,5 +85,8 @@ public struct JWT: Sendable {
         return Claims(tokenType: tokenType, userID: userID, jti: jti, issuedAt: JSONNumber.integer(payload["iat"]) ?? 0,
                       expiresAt: exp)
     }
+
+    /// `{"alg":"HS256","typ":"JWT"}` in base64url: what the hub, PyJWT and simplejwt write.
+    private static let usualHeader = Array(Crypto.base64URLEncode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)).utf8)
 
 }

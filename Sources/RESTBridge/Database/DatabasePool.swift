@@ -35,24 +35,27 @@ public final class DatabasePool: Sendable {
     /// Runs `body` with a connection on a worker thread.
     public func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let job = Job { connection, failure in
-                guard let connection else {
-                    continuation.resume(throwing: failure ?? DatabaseError.unavailable("no connection"))
-                    return
-                }
+            submit { connection in
                 do {
-                    continuation.resume(returning: try body(connection))
+                    continuation.resume(returning: try body(try connection.get()))
                 } catch {
                     continuation.resume(throwing: error)
                 }
             }
-            let accepted = queue.withLock { jobs -> Bool in
-                guard jobs.count < maxQueued else { return false }
-                jobs.append(job)
-                return true
-            }
-            if accepted { available.signal() } else { continuation.resume(throwing: DatabaseError.overloaded) }
         }
+    }
+
+    /// Runs `job` on a worker thread with its connection, or with the reason there is none
+    /// (unavailable, or `overloaded` at once when the queue is full). For callers that are not async.
+    public func submit(_ job: @escaping @Sendable (Result<PostgresConnection, DatabaseError>) -> Void) {
+        let accepted = queue.withLock { jobs -> Bool in
+            guard jobs.count < maxQueued else { return false }
+            jobs.append(Job { connection, failure in
+                if let connection { job(.success(connection)) } else { job(.failure(failure ?? .unavailable("no connection"))) }
+            })
+            return true
+        }
+        if accepted { available.signal() } else { job(.failure(.overloaded)) }
     }
 
     /// Runs `body` inside BEGIN … COMMIT; any error rolls back.

@@ -4,27 +4,51 @@ import Hub
 /// Stored notifications: the REST shape, the WebSocket push, history for resume, read state.
 public struct NotificationStore: Sendable {
     let pool: DatabasePool
+    /// Handshakes look their users up together (see `userWithUnreadCount`).
+    private let usersWithUnreadCounts: BatchedLookup<Int64, (User, Int)>
 
     public init(pool: DatabasePool) {
         self.pool = pool
+        usersWithUnreadCounts = BatchedLookup(pool: pool) { connection, ids in
+            var found: [Int64: (User, Int)] = [:]
+            for row in try connection.executePrepared("""
+                SELECT \(User.columns), (SELECT count(*) \(Self.visible(to: "u.id")) AND NOT \(Self.isReadExpression))
+                    AS unread_count
+                FROM users u WHERE u.id = ANY($1::bigint[])
+                """, ["{" + ids.map(String.init).joined(separator: ",") + "}"]).rows {
+                if let user = User(row: row) { found[user.id] = (user, row.int("unread_count") ?? 0) }
+            }
+            return found
+        }
     }
 
     /// Columns of `n` (notifications) joined with `ar` (the caller's announcement reads, `$1`):
     /// `is_read` and `read_at` are per user for announcements (no recipient).
-    static let columns = """
+    static let columns = columns(deliveryMethod: "n.delivery_method")
+
+    /// The same, with the delivery method from `deliveryMethod` (a statement that changes it and
+    /// reads it at once sees its own change only through its RETURNING rows).
+    static func columns(deliveryMethod: String) -> String {
+        """
         n.id, n.recipient_id, n.notification_type, n.category, n.priority, n.title, n.title_arabic, n.title_french,
         n.message, n.message_arabic, n.message_french, n.data::text AS data, n.related_object_type, n.related_object_id,
         CASE WHEN n.recipient_id IS NULL THEN ar.user_id IS NOT NULL ELSE n.is_read END AS is_read,
         hub_iso(CASE WHEN n.recipient_id IS NULL THEN ar.read_at ELSE n.read_at END) AS read_at,
         CASE WHEN n.recipient_id IS NULL AND ar.user_id IS NOT NULL THEN 'READ' ELSE n.status END AS status,
-        n.delivery_method, n.requires_action, n.action_taken, hub_iso(n.created_at) AS created_at, n.event_id
+        \(deliveryMethod) AS delivery_method, n.requires_action, n.action_taken, hub_iso(n.created_at) AS created_at,
+        n.event_id
         """
+    }
 
     /// The caller's notifications: their own and the announcements. `$1` is the user id.
-    static let visible = """
-        FROM notifications n LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = $1
-        WHERE (n.recipient_id = $1 OR n.recipient_id IS NULL)
+    static let visible = visible(to: "$1")
+
+    static func visible(to user: String) -> String {
         """
+        FROM notifications n LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = \(user)
+        WHERE (n.recipient_id = \(user) OR n.recipient_id IS NULL)
+        """
+    }
 
     static let isReadExpression = "(CASE WHEN n.recipient_id IS NULL THEN ar.user_id IS NOT NULL ELSE n.is_read END)"
 
@@ -71,15 +95,10 @@ public struct NotificationStore: Sendable {
         }
     }
 
-    /// A user and their unread count in one statement (a WebSocket handshake's only query).
+    /// A user and their unread count (a WebSocket handshake's only query), batched with the other
+    /// handshakes of the moment into one statement.
     public func userWithUnreadCount(id: Int64) async throws -> (User, Int)? {
-        try await pool.run { connection in
-            guard let row = try connection.executePrepared("""
-                SELECT \(User.columns), (SELECT count(*) \(Self.visible) AND NOT \(Self.isReadExpression)) AS unread_count
-                FROM users WHERE id = $1
-                """, [String(id)]).first, let user = User(row: row) else { return nil }
-            return (user, row.int("unread_count") ?? 0)
-        }
+        try await usersWithUnreadCounts.value(for: id)
     }
 
     public func unreadCount(userID: Int64) async throws -> Int {
