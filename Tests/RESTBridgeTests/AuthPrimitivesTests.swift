@@ -57,6 +57,30 @@ import Testing
         parts[1] = Crypto.base64URLEncode(Array(#"{"token_type":"access","exp":9999999999,"iat":1,"jti":"x","user_id":1}"#.utf8))
         #expect(throws: JWT.Failure.badSignature) { try jwt.verify(parts.joined(separator: "."), as: .access, now: 1_000_001) }
         #expect(throws: JWT.Failure.malformed) { try jwt.verify("not-a-token", as: .access) }
+        #expect(throws: JWT.Failure.malformed) { try jwt.verify(access + ".x", as: .access, now: 1_000_001) }
+    }
+
+    /// A header other than the usual bytes is parsed: the same claims under `{"typ":…,"alg":…}`,
+    /// signed with the secret, verify; a different algorithm in it is refused before the signature.
+    @Test func headersInAnotherOrderAreParsed() throws {
+        let secret = "unit-test-secret-0123456789abcdef0123"
+        let payload = Crypto.base64URLEncode(Array(#"{"token_type":"access","exp":2000000,"iat":1,"jti":"j","user_id":"9"}"#.utf8))
+        func signed(_ header: String) -> String {
+            let input = Crypto.base64URLEncode(Array(header.utf8)) + "." + payload
+            return input + "." + Crypto.base64URLEncode(HMACSHA256Key(Array(secret.utf8)).sign(Array(input.utf8)))
+        }
+        #expect(try jwt.verify(signed(#"{"typ":"JWT","alg":"HS256"}"#), as: .access, now: 1_000_000).userID == 9)
+        #expect(throws: JWT.Failure.unsupportedAlgorithm) {
+            try jwt.verify(signed(#"{"typ":"JWT","alg":"HS512"}"#), as: .access, now: 1_000_000)
+        }
+    }
+
+    /// RFC 4231 test cases 1 and 2 (a key shorter than a block, and one that is text).
+    @Test func hmacMatchesRFC4231() {
+        let one = HMACSHA256Key([UInt8](repeating: 0x0B, count: 20)).sign(Array("Hi There".utf8))
+        #expect(Crypto.hex(one) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+        let two = HMACSHA256Key(Array("Jefe".utf8)).sign(Array("what do ya want for nothing?".utf8))
+        #expect(Crypto.hex(two) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 }
 
