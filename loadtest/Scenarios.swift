@@ -12,6 +12,8 @@ struct Options {
     var path = ""
     var rate = 0.0
     var connectRate = 4000.0
+    /// Size of each ws-broadcast message (a stamp, then padding); a notification push is ~770 bytes.
+    var messageBytes = 40
     var databaseURL = ""
     var jwtSecret = ""
     var serviceKey = ""
@@ -40,6 +42,7 @@ struct Options {
             case "--path": options.path = value
             case "--rate": options.rate = Double(value) ?? options.rate
             case "--connect-rate": options.connectRate = max(1, Double(value) ?? options.connectRate)
+            case "--message-bytes": options.messageBytes = max(32, Int(value) ?? options.messageBytes)
             case "--database-url": options.databaseURL = value
             case "--jwt-secret": options.jwtSecret = value
             case "--service-key": options.serviceKey = value
@@ -149,9 +152,12 @@ enum Scenarios {
         _ = waitUntil(seconds: 10) { publisherOpen.current == 1 }
         // The publisher is a member too; its own copies are not counted.
         let start = MonotonicClock.nowNanos()
-        let messages = options.messages
+        let messages = options.messages, size = options.messageBytes
         loop.execute {
-            for sequence in 0..<messages { publisher.value?.send(text: stampedPayload(sequence: sequence, padding: 16)) }
+            for sequence in 0..<messages {
+                let stamp = stampedPayload(sequence: sequence)
+                publisher.value?.send(text: stamp + [UInt8](repeating: 0x2E, count: max(0, size - stamp.count)))
+            }
         }
         _ = waitUntil(seconds: 120) { received.current >= expected }
         let elapsed = Double(MonotonicClock.nowNanos() - start) / 1e9
@@ -159,13 +165,14 @@ enum Scenarios {
         var rows = [
             ("connections", "\(opened.current) of \(options.connections)"),
             ("connect rate per second", String(format: "%.0f", Double(opened.current) / connectSeconds)),
-            ("messages published", "\(messages)"),
+            ("messages published", "\(messages) of \(size) bytes"),
             ("deliveries", "\(received.current) of \(expected)"),
             ("deliveries per second", String(format: "%.0f", Double(received.current) / elapsed)),
             ("latency p50 / p99 / p999 / max ms", String(format: "%.3f / %.3f / %.3f / %.3f", latency.p50, latency.p99,
                                                          latency.p999, latency.max)),
         ]
-        var json: [String: Any] = ["connections": opened.current, "messages": messages, "deliveries": received.current,
+        var json: [String: Any] = ["connections": opened.current, "messages": messages, "message_bytes": size,
+                                   "deliveries": received.current,
                                    "deliveries_per_second": Double(received.current) / elapsed, "p50_ms": latency.p50,
                                    "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
                                    "connect_per_second": Double(opened.current) / connectSeconds]

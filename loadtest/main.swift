@@ -15,6 +15,7 @@ let usage = """
       ws-echo       --connections C --seconds T     round trips on /ws/echo/ (hubd with HUB_ENABLE_ECHO=1)
       ws-broadcast  --connections N --messages M    one publisher, N receivers on /ws/broadcast/
                     [--pid P]                       also report the server's memory per connection
+                    [--message-bytes B]             size of each message (default 40)
     HTTP keep-alive throughput: loadtest/scripts/http-bench.sh (wrk).
     """
 

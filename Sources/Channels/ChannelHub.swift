@@ -9,11 +9,14 @@ final class LoopRegistry {
     var byRoom: [String: [ObjectIdentifier: Session]] = [:]
     var sweeping = false
 
-    func sessions(for target: ChannelTarget) -> [Session] {
+    /// Calls `body` for each session of `target`, over a snapshot: a session that closes while it
+    /// is handed a message (a slow consumer) changes the registry, not the iteration. No array of
+    /// sessions is built (an announcement to 10,000 spent more time listing them than queueing).
+    func forEachSession(of target: ChannelTarget, _ body: (Session) -> Void) {
         switch target {
-        case .user(let id): byUser[id].map { Array($0.values) } ?? []
-        case .room(let name): byRoom[name].map { Array($0.values) } ?? []
-        case .everyone: byUser.values.flatMap(\.values)
+        case .user(let id): byUser[id]?.values.forEach(body)
+        case .room(let name): byRoom[name]?.values.forEach(body)
+        case .everyone: for sessions in byUser.values { sessions.values.forEach(body) }
         }
     }
 }
@@ -98,7 +101,7 @@ public final class ChannelHub: @unchecked Sendable {
             guard let loop, mask & (1 << UInt64(loop.index)) != 0 else { continue }
             let registry = loop.index
             loop.execute { [self] in
-                for session in registries[registry].sessions(for: target) { session.deliver(push) }
+                registries[registry].forEachSession(of: target) { $0.deliver(push) }
             }
         }
     }
@@ -111,7 +114,7 @@ public final class ChannelHub: @unchecked Sendable {
             guard let loop, mask & (1 << UInt64(loop.index)) != 0 else { continue }
             let registry = loop.index
             loop.execute { [self] in
-                for session in registries[registry].sessions(for: .user(userID)) { session.closeFromServer(code) }
+                registries[registry].forEachSession(of: .user(userID)) { $0.closeFromServer(code) }
             }
         }
     }

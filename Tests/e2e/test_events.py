@@ -96,6 +96,14 @@ def main():
             assert item["title"] == "Bus late" and item["priority"] == "LOW" and item["title_arabic"] == "تأخر الحافلة"
 
         def announcement_to_everyone():
+            def unread(user):
+                return api(port, "GET", "/api/v1/notifications/unread-count/", token=user["access"])[2]["unread_count"]
+
+            async def connected_unread(user):
+                async with websockets.connect(f"ws://127.0.0.1:{port}/ws/notifications/?token={user['access']}") as ws:
+                    return json.loads(await ws.recv())["data"]["unread_count"]
+
+            before = {user["id"]: unread(user) for user in (student, other)}
             status, _, answer = event(port, {"type": "system_alert", "recipients": {"all": True},
                                              "data": {"message": "Eid holidays start Monday"}})
             assert status == 202 and answer["count"] == 1, answer
@@ -104,11 +112,18 @@ def main():
                 status, _, listing = api(port, "GET", "/api/v1/notifications/?notification_type=system_alert&search=Eid",
                                          token=user["access"])
                 assert aid in [n["id"] for n in listing["results"]], listing
+            assert {user["id"]: unread(user) for user in (student, other)} == {k: v + 1 for k, v in before.items()}
             api(port, "POST", f"/api/v1/notifications/{aid}/read/", {}, token=other["access"])
             _, _, mine = api(port, "GET", f"/api/v1/notifications/{aid}/", token=other["access"])
             _, _, theirs = api(port, "GET", f"/api/v1/notifications/{aid}/", token=student["access"])
             assert mine["is_read"] is True and theirs["is_read"] is False, (mine, theirs)
             assert mine["is_announcement"] is True
+            # Counted per user: the reader's count drops back, the others' keep the announcement;
+            # the unread list agrees, and so does a new socket's `connected`.
+            assert unread(other) == before[other["id"]] and unread(student) == before[student["id"]] + 1
+            for user in (student, other):
+                listed = api(port, "GET", "/api/v1/notifications/?is_read=false", token=user["access"])[2]["count"]
+                assert listed == unread(user) == asyncio.run(connected_unread(user)), (user["id"], listed)
 
         def event_validation_and_access():
             cases = [

@@ -12,8 +12,7 @@ public struct NotificationStore: Sendable {
         usersWithUnreadCounts = BatchedLookup(pool: pool) { connection, ids in
             var found: [Int64: (User, Int)] = [:]
             for row in try connection.executePrepared("""
-                SELECT \(User.columns), (SELECT count(*) \(Self.visible(to: "u.id")) AND NOT \(Self.isReadExpression))
-                    AS unread_count
+                SELECT \(User.columns), \(Self.unreadCount(of: "u.id")) AS unread_count
                 FROM users u WHERE u.id = ANY($1::bigint[])
                 """, ["{" + ids.map(String.init).joined(separator: ",") + "}"]).rows {
                 if let user = User(row: row) { found[user.id] = (user, row.int("unread_count") ?? 0) }
@@ -47,6 +46,18 @@ public struct NotificationStore: Sendable {
         """
         FROM notifications n LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = \(user)
         WHERE (n.recipient_id = \(user) OR n.recipient_id IS NULL)
+        """
+    }
+
+    /// A user's unread count: their own unread notifications, plus the announcements they have not
+    /// marked read (every announcement less their reads: announcement_reads holds only
+    /// announcements). The announcement count is the same for every user of a statement, so a
+    /// batch of handshakes counts them once, not once per user over every announcement ever made.
+    static func unreadCount(of user: String) -> String {
+        """
+        ((SELECT count(*) FROM notifications WHERE recipient_id = \(user) AND NOT is_read)
+         + (SELECT count(*) FROM notifications WHERE recipient_id IS NULL)
+         - (SELECT count(*) FROM announcement_reads WHERE user_id = \(user)))
         """
     }
 
@@ -103,7 +114,7 @@ public struct NotificationStore: Sendable {
 
     public func unreadCount(userID: Int64) async throws -> Int {
         try await pool.run { connection in
-            try connection.executePrepared("SELECT count(*) AS n \(Self.visible) AND NOT \(Self.isReadExpression)",
+            try connection.executePrepared("SELECT \(Self.unreadCount(of: "$1::bigint")) AS n",
                                            [String(userID)]).first?.int("n") ?? 0
         }
     }
@@ -123,7 +134,7 @@ public struct NotificationStore: Sendable {
                 ON CONFLICT DO NOTHING RETURNING notification_id AS id
                 """, [String(userID), idArray])
             let unread = try connection.executePrepared(
-                "SELECT count(*) AS n \(Self.visible) AND NOT \(Self.isReadExpression)", [String(userID)])
+                "SELECT \(Self.unreadCount(of: "$1::bigint")) AS n", [String(userID)])
             let changed = (personal.rows + announcements.rows).compactMap { $0.int("id").map(Int64.init) }.sorted()
             return (changed, unread.first?.int("n") ?? 0)
         }
