@@ -17,6 +17,8 @@ struct Options {
     var databaseURL = ""
     var jwtSecret = ""
     var serviceKey = ""
+    /// Keep the normal scheduling policy instead of SCHED_BATCH (see main.swift).
+    var interactive = false
     /// Worker processes for the hub scenarios (0: as many as the descriptor limit needs).
     var processes = 0
     var workerIndex = 0
@@ -29,6 +31,11 @@ struct Options {
         var options = Options()
         options.forwarded = arguments
         var index = 0
+        var arguments = arguments
+        if let flag = arguments.firstIndex(of: "--interactive") {
+            options.interactive = true
+            arguments.remove(at: flag)
+        }
         while index + 1 < arguments.count {
             let value = arguments[index + 1]
             switch arguments[index] {
