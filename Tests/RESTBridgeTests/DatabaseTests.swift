@@ -76,4 +76,27 @@ import Testing
         #expect(count == 0)
         _ = try await pool.run { connection in try connection.execute("DROP TABLE \(table)") }
     }
+
+    /// Prepared statements are made again once `replanAfterMillis` has passed, so their plans see
+    /// the tables as they are now; before that, the same prepared statement is reused.
+    @Test func preparedStatementsAreMadeAgainAfterTheReplanInterval() async throws {
+        let pool = DatabasePool(url: Self.url, workers: 1)
+        let (kept, remade): ([String], [String]) = try await pool.run { connection in
+            func prepareTimes(_ count: Int) throws -> [String] {
+                try (0..<count).map { index in
+                    _ = try connection.executePrepared("SELECT $1::int + 1 AS n", [String(index)])
+                    return try connection.execute(
+                        "SELECT prepare_time::text AS t FROM pg_prepared_statements WHERE statement LIKE 'SELECT $1::int + 1%'"
+                    ).first?.string("t") ?? "none"
+                }
+            }
+            connection.replanAfterMillis = 3_600_000
+            let kept = try prepareTimes(3)
+            connection.replanAfterMillis = 0
+            let remade = try prepareTimes(3)
+            return (kept, remade)
+        }
+        #expect(Set(kept).count == 1 && kept[0] != "none", "\(kept)")
+        #expect(Set(remade).count == 3, "each call prepared anew: \(remade)")
+    }
 }

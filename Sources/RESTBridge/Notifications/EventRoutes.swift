@@ -226,50 +226,45 @@ public enum EventRoutes {
                     """, parameters)
             }
             let ids = rows.rows.compactMap { $0.int("id").map(Int64.init) }
-            // One statement for the rest (each round trip is a wake-up of PostgreSQL and of this
-            // worker, the largest part of an event's latency): the outbox rows the preferences
-            // allow, each notification's delivery method, the event's id list, and the pushes,
-            // each notification as its recipient will see it.
-            let stored = try connection.executePrepared("""
-                WITH queued AS (
-                    INSERT INTO deliveries (notification_id, user_id, channel, destination, available_at)
-                    SELECT n.id, n.recipient_id, c.channel, c.destination,
-                        COALESCE(CASE WHEN n.priority <> 'URGENT' AND p.quiet_hours_enabled
-                            THEN hub_quiet_until(p.timezone, p.quiet_hours_start, p.quiet_hours_end, now()) END, now())
-                    FROM notifications n
-                    JOIN users u ON u.id = n.recipient_id
-                    JOIN notification_preferences p ON p.user_id = n.recipient_id
-                    CROSS JOIN LATERAL (VALUES
-                        ('EMAIL', CASE WHEN p.email_enabled THEN u.email END),
-                        ('SMS', CASE WHEN p.sms_enabled THEN COALESCE(p.phone_number, u.phone) END),
-                        ('TELEGRAM', CASE WHEN p.telegram_enabled THEN p.telegram_chat_id END)) AS c (channel, destination)
-                    WHERE n.event_id = $1 AND c.destination IS NOT NULL
-                        AND CASE n.category
-                            WHEN 'payment' THEN p.payment_notifications WHEN 'homework' THEN p.homework_notifications
-                            WHEN 'lesson' THEN p.lesson_notifications WHEN 'attendance' THEN p.attendance_notifications
-                            WHEN 'gamification' THEN p.gamification_notifications WHEN 'grades' THEN p.grades_notifications
-                            WHEN 'khatma' THEN p.khatma_notifications WHEN 'halaka' THEN p.halaka_notifications
-                            WHEN 'course' THEN p.course_notifications WHEN 'system' THEN p.system_notifications
-                            ELSE true END
-                    RETURNING notification_id, channel
-                ), methods AS (
-                    UPDATE notifications n SET delivery_method = 'IN_APP,' || q.channels
-                    FROM (SELECT notification_id, string_agg(channel, ',' ORDER BY channel) AS channels
-                          FROM queued GROUP BY notification_id) q
-                    WHERE n.id = q.notification_id
-                    RETURNING n.id, n.delivery_method
-                ), listed AS (
-                    UPDATE events SET notification_ids = $2::bigint[] WHERE id = $1
-                )
-                SELECT \(NotificationStore.columns(deliveryMethod: "COALESCE(m.delivery_method, n.delivery_method)")),
-                    (SELECT count(*) FROM queued) AS queued
+            let deliveries = try connection.executePrepared("""
+                INSERT INTO deliveries (notification_id, user_id, channel, destination, available_at)
+                SELECT n.id, n.recipient_id, c.channel, c.destination,
+                    COALESCE(CASE WHEN n.priority <> 'URGENT' AND p.quiet_hours_enabled
+                        THEN hub_quiet_until(p.timezone, p.quiet_hours_start, p.quiet_hours_end, now()) END, now())
                 FROM notifications n
+                JOIN users u ON u.id = n.recipient_id
+                JOIN notification_preferences p ON p.user_id = n.recipient_id
+                CROSS JOIN LATERAL (VALUES
+                    ('EMAIL', CASE WHEN p.email_enabled THEN u.email END),
+                    ('SMS', CASE WHEN p.sms_enabled THEN COALESCE(p.phone_number, u.phone) END),
+                    ('TELEGRAM', CASE WHEN p.telegram_enabled THEN p.telegram_chat_id END)) AS c (channel, destination)
+                WHERE n.event_id = $1 AND c.destination IS NOT NULL
+                    AND CASE n.category
+                        WHEN 'payment' THEN p.payment_notifications WHEN 'homework' THEN p.homework_notifications
+                        WHEN 'lesson' THEN p.lesson_notifications WHEN 'attendance' THEN p.attendance_notifications
+                        WHEN 'gamification' THEN p.gamification_notifications WHEN 'grades' THEN p.grades_notifications
+                        WHEN 'khatma' THEN p.khatma_notifications WHEN 'halaka' THEN p.halaka_notifications
+                        WHEN 'course' THEN p.course_notifications WHEN 'system' THEN p.system_notifications
+                        ELSE true END
+                """, [String(eventID)]).affectedRows
+            if deliveries > 0 {
+                try connection.executePrepared("""
+                    UPDATE notifications n SET delivery_method = 'IN_APP,' || d.channels
+                    FROM (SELECT notification_id, string_agg(channel, ',' ORDER BY channel) AS channels
+                          FROM deliveries WHERE notification_id IN (SELECT id FROM notifications WHERE event_id = $1)
+                          GROUP BY notification_id) d
+                    WHERE n.id = d.notification_id
+                    """, [String(eventID)])
+            }
+            try connection.executePrepared("UPDATE events SET notification_ids = $2::bigint[] WHERE id = $1",
+                                           [String(eventID), array(ids)])
+            // The pushes: each notification as its recipient will see it, read back in one query.
+            let stored = try connection.executePrepared("""
+                SELECT \(NotificationStore.columns) FROM notifications n
                 LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = 0
-                LEFT JOIN methods m ON m.id = n.id
                 WHERE n.event_id = $1 ORDER BY n.id
-                """, [String(eventID), array(ids)]).rows
-            let deliveries = stored.first?.int("queued") ?? 0
-            let pushes = stored.map(StoredNotification.init(row:)).map { Push(id: $0.id, recipient: $0.recipientID, json: $0.push) }
+                """, [String(eventID)]).rows.map(StoredNotification.init(row:))
+            let pushes = stored.map { Push(id: $0.id, recipient: $0.recipientID, json: $0.push) }
             return Outcome(eventID: eventID, ids: ids, duplicate: false, deliveries: deliveries, pushes: pushes)
         }
     }

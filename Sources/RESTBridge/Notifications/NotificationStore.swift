@@ -23,21 +23,14 @@ public struct NotificationStore: Sendable {
 
     /// Columns of `n` (notifications) joined with `ar` (the caller's announcement reads, `$1`):
     /// `is_read` and `read_at` are per user for announcements (no recipient).
-    static let columns = columns(deliveryMethod: "n.delivery_method")
-
-    /// The same, with the delivery method from `deliveryMethod` (a statement that changes it and
-    /// reads it at once sees its own change only through its RETURNING rows).
-    static func columns(deliveryMethod: String) -> String {
-        """
+    static let columns = """
         n.id, n.recipient_id, n.notification_type, n.category, n.priority, n.title, n.title_arabic, n.title_french,
         n.message, n.message_arabic, n.message_french, n.data::text AS data, n.related_object_type, n.related_object_id,
         CASE WHEN n.recipient_id IS NULL THEN ar.user_id IS NOT NULL ELSE n.is_read END AS is_read,
         hub_iso(CASE WHEN n.recipient_id IS NULL THEN ar.read_at ELSE n.read_at END) AS read_at,
         CASE WHEN n.recipient_id IS NULL AND ar.user_id IS NOT NULL THEN 'READ' ELSE n.status END AS status,
-        \(deliveryMethod) AS delivery_method, n.requires_action, n.action_taken, hub_iso(n.created_at) AS created_at,
-        n.event_id
+        n.delivery_method, n.requires_action, n.action_taken, hub_iso(n.created_at) AS created_at, n.event_id
         """
-    }
 
     /// The caller's notifications: their own and the announcements. `$1` is the user id.
     static let visible = visible(to: "$1")
