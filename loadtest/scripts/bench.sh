@@ -58,11 +58,23 @@ trap stop_hubd EXIT
     echo '```'
     stop_hubd
     echo
+    echo "The same transport with the shape of the fanout scenario below: 20 messages of 770 bytes (the size"
+    echo "of a notification push) to 10,000 connections, with no database and no REST in the path. It is"
+    echo "the ceiling of \`fanout\` on this machine: loopback TCP costs the kernel per byte and per wake-up."
+    echo
+    start_hubd
+    echo '```'
+    echo "\$ loadtest ws-broadcast --port $PORT --connections 10000 --messages 20 --message-bytes 770"
+    .build/release/loadtest ws-broadcast --port $PORT --connections 10000 --messages 20 --message-bytes 770
+    echo '```'
+    stop_hubd
+    echo
     echo "## The channel under load: loadtest idle / fanout / targeted / churn"
     echo
     echo "Authenticated /ws/notifications/ sessions (users inserted in PostgreSQL, tokens minted with"
     echo "the shared secret), events posted over REST with a service key, latency from a monotonic"
     echo "timestamp carried in the event. hubd with HUB_DATABASE_URL (local PostgreSQL, 4 pool workers)."
+    echo "loadtest runs as SCHED_BATCH, so its wake-ups do not preempt hubd (\`--interactive\` turns that off)."
     echo
     scripts/pg-local.sh fresh-db hub_load >/dev/null
     LURL=$(scripts/pg-local.sh url hub_load)
