@@ -226,7 +226,8 @@ public enum EventRoutes {
                     """, parameters)
             }
             let ids = rows.rows.compactMap { $0.int("id").map(Int64.init) }
-            let deliveries = try connection.executePrepared("""
+            // An announcement has no recipient of its own, so no outbox rows: one round trip fewer.
+            let deliveries = event.everyone ? 0 : try connection.executePrepared("""
                 INSERT INTO deliveries (notification_id, user_id, channel, destination, available_at)
                 SELECT n.id, n.recipient_id, c.channel, c.destination,
                     COALESCE(CASE WHEN n.priority <> 'URGENT' AND p.quiet_hours_enabled
