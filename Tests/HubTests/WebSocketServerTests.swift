@@ -45,6 +45,26 @@ final class FloodDelegate: WebSocketDelegate {
         #expect(group.encodeCount == 2)
     }
 
+    /// More connections than one slice of writes, and a burst published from another thread while
+    /// the loop writes: between slices the loop takes the next publishes in, and every client must
+    /// still get every message once, in order.
+    @Test func aBurstFromAnotherThreadArrivesWholeAndInOrderPastOneWriteSlice() throws {
+        let group = BroadcastGroup(loopCount: 1)
+        var router = Router()
+        router.webSocket("/ws/b/") { _, acceptor in acceptor.accept { BroadcastDelegate(group: group) } }
+        let running = try RunningServer(http: HTTPServer(router: router), threads: 1)
+        defer { running.stop() }
+        let clients = try (0..<(EventLoop.flushSlice + 44)).map { _ in
+            try BlockingWebSocket(port: running.port, path: "/ws/b/")
+        }
+        let messages = (0..<60).map { "burst \($0) " + String(repeating: "x", count: $0 * 7) }
+        for message in messages { group.broadcast(text: Array(message.utf8)) }
+        for (index, client) in clients.enumerated() {
+            for message in messages { #expect(try client.readText() == message, "client \(index)") }
+        }
+        #expect(group.encodeCount == messages.count)
+    }
+
     @Test func clientThatStopsReadingIsClosedAsSlowConsumer() throws {
         let recorder = CloseRecorder()
         var router = Router()
