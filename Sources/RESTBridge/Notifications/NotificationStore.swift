@@ -11,7 +11,7 @@ public struct NotificationStore: Sendable {
 
     public init(pool: DatabasePool) {
         self.pool = pool
-        usersWithUnreadCounts = BatchedLookup(pool: pool, maxInFlight: 1) { connection, ids in
+        usersWithUnreadCounts = BatchedLookup(pool: pool) { connection, ids in
             var found: [Int64: (User, Int)] = [:]
             for row in try connection.executePrepared("""
                 SELECT \(User.columns), \(Self.unreadCount(of: "u.id")) AS unread_count
@@ -35,14 +35,10 @@ public struct NotificationStore: Sendable {
         """
 
     /// The caller's notifications: their own and the announcements. `$1` is the user id.
-    static let visible = visible(to: "$1")
-
-    static func visible(to user: String) -> String {
+    static let visible = """
+        FROM notifications n LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = $1
+        WHERE (n.recipient_id = $1 OR n.recipient_id IS NULL)
         """
-        FROM notifications n LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = \(user)
-        WHERE (n.recipient_id = \(user) OR n.recipient_id IS NULL)
-        """
-    }
 
     /// A user's unread count: their own unread notifications, plus the announcements they have not
     /// marked read (every announcement less their reads: announcement_reads holds only
