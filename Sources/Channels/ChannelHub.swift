@@ -50,7 +50,7 @@ public final class ChannelHub: @unchecked Sendable {
         loops = Mutex(Array(repeating: nil, count: loopCount))
         presence = Mutex(PresenceTracker(graceMillis: configuration.presenceGraceMillis))
         ticker = DispatchSource.makeTimerSource(queue: .global())
-        bus.attach { [weak self] target, json, id in self?.deliverLocally(target, json: json, notificationID: id) }
+        bus.attach { [weak self] messages in self?.deliverLocally(messages) }
         ticker.setEventHandler { [weak self] in self?.expirePresence(now: WallClock.nowMillis()) }
         ticker.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
         ticker.resume()
@@ -67,8 +67,14 @@ public final class ChannelHub: @unchecked Sendable {
     // MARK: Publishing (any thread)
 
     public func publish(to target: ChannelTarget, json: [UInt8], notificationID: Int64? = nil) {
+        publish([ChannelMessage(target, json: json, notificationID: notificationID)])
+    }
+
+    /// Publishes many messages in order; each loop with recipients gets one task for all of them.
+    public func publish(_ messages: [ChannelMessage]) {
+        guard !messages.isEmpty else { return }
         publishes.add(1, ordering: .sequentiallyConsistent)
-        bus.publish(target, json: json, notificationID: notificationID)
+        bus.publish(messages)
     }
 
     /// Counts publishes (new notifications, read changes). A handshake reads it before verifying
@@ -87,21 +93,28 @@ public final class ChannelHub: @unchecked Sendable {
         })
     }
 
-    func deliverLocally(_ target: ChannelTarget, json: [UInt8], notificationID: Int64?) {
-        let mask: UInt64
-        switch target {
-        case .user(let id): mask = userLoops.withLock { $0[id] ?? 0 }
-        case .room(let name): mask = roomLoops.withLock { $0[name] ?? 0 }
-        case .everyone: mask = .max
+    func deliverLocally(_ messages: [ChannelMessage]) {
+        let current = loops.withLock { $0 }
+        var perLoop = [[(ChannelTarget, Push)]](repeating: [], count: current.count)
+        for message in messages {
+            let mask: UInt64
+            switch message.target {
+            case .user(let id): mask = userLoops.withLock { $0[id] ?? 0 }
+            case .room(let name): mask = roomLoops.withLock { $0[name] ?? 0 }
+            case .everyone: mask = .max
+            }
+            guard mask != 0 else { continue }
+            frames.add(1, ordering: .relaxed)
+            let push = Push(frame: WebSocketFrameEncoder.frame(.text, payload: message.json), notificationID: message.notificationID)
+            for (index, loop) in current.enumerated() where loop != nil && mask & (1 << UInt64(index)) != 0 {
+                perLoop[index].append((message.target, push))
+            }
         }
-        guard mask != 0 else { return }
-        frames.add(1, ordering: .relaxed)
-        let push = Push(frame: WebSocketFrameEncoder.frame(.text, payload: json), notificationID: notificationID)
-        for loop in loops.withLock({ $0 }) {
-            guard let loop, mask & (1 << UInt64(loop.index)) != 0 else { continue }
-            let registry = loop.index
+        for (index, loop) in current.enumerated() {
+            guard let loop, !perLoop[index].isEmpty else { continue }
+            let pushes = perLoop[index]
             loop.execute { [self] in
-                registries[registry].forEachSession(of: target) { $0.deliver(push) }
+                for (target, push) in pushes { registries[index].forEachSession(of: target) { $0.deliver(push) } }
             }
         }
     }

@@ -127,16 +127,17 @@ struct HubApplication {
             let hub = ChannelHub(loopCount: configuration.threads, configuration: channel,
                                  dependencies: ChannelWiring.dependencies(context: context, store: store))
             NotificationsEndpoint.register(on: &router, hub: hub)
-            NotificationRoutes.register(on: &router, context: context, store: store, hub: hub)
+            let outbox = self.outbox
+            let pipeline = EventPipeline(pool: pool, hub: hub, onQueued: { [outbox] in outbox?.wake() })
+            NotificationRoutes.register(on: &router, context: context, store: store, hub: hub, pipeline: pipeline)
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
-            let outbox = self.outbox, counts = connectionCount
+            let counts = connectionCount
             MetricsRoutes.register(on: &router, sources: .init(
                 metrics: metrics, connections: { counts.value }, hub: hub, pool: pool,
                 outboxOutcomes: { outbox?.outcomeCounts ?? [:] }))
             PreferencesRoutes.register(on: &router, context: context)
             GuardianRoutes.register(on: &router, context: context)
-            EventRoutes.register(on: &router, context: context, catalogue: catalogue, hub: hub,
-                                 onQueued: { outbox?.wake() })
+            EventRoutes.register(on: &router, context: context, parser: EventParser(catalogue: catalogue), pipeline: pipeline)
         }
         if configuration.enableEcho { registerConformanceEndpoints(on: &router) }
         return router

@@ -4,6 +4,14 @@ import Hub
 /// A request body read as a JSON object, with typed field access that records what is wrong.
 public struct JSONBody {
     public let object: [String: Any]
+    /// Put before every field name in errors: `events[3].` for an event of a bulk request.
+    public var fieldPrefix = ""
+
+    /// A nested object (an element of a list), its errors named under `fieldPrefix`.
+    public init(object: [String: Any], fieldPrefix: String) {
+        self.object = object
+        self.fieldPrefix = fieldPrefix
+    }
 
     public init(_ request: HTTPRequest) throws(APIError) {
         if request.body.isEmpty {
@@ -28,19 +36,19 @@ public struct JSONBody {
         -> String?
     {
         guard let value = object[name], !(value is NSNull) else {
-            if required { errors.add(name, "This field is required.") }
+            if required { errors.add(fieldPrefix + name, "This field is required.") }
             return nil
         }
         guard let text = value as? String else {
-            errors.add(name, "Must be a string.")
+            errors.add(fieldPrefix + name, "Must be a string.")
             return nil
         }
         if required && text.trimmingCharacters(in: .whitespaces).isEmpty {
-            errors.add(name, "This field may not be blank.")
+            errors.add(fieldPrefix + name, "This field may not be blank.")
             return nil
         }
         if text.count > maxLength {
-            errors.add(name, "Ensure this field has no more than \(maxLength) characters.")
+            errors.add(fieldPrefix + name, "Ensure this field has no more than \(maxLength) characters.")
             return nil
         }
         return text
@@ -49,7 +57,7 @@ public struct JSONBody {
     public func bool(_ name: String, _ errors: inout FieldErrors) -> Bool? {
         guard let value = object[name], !(value is NSNull) else { return nil }
         guard let flag = JSONNumber.bool(value) else {
-            errors.add(name, "Must be a boolean.")
+            errors.add(fieldPrefix + name, "Must be a boolean.")
             return nil
         }
         return flag
@@ -57,11 +65,11 @@ public struct JSONBody {
 
     public func integer(_ name: String, _ errors: inout FieldErrors, required: Bool = false) -> Int64? {
         guard let value = object[name], !(value is NSNull) else {
-            if required { errors.add(name, "This field is required.") }
+            if required { errors.add(fieldPrefix + name, "This field is required.") }
             return nil
         }
         guard let number = JSONNumber.integer(value) else {
-            errors.add(name, "A valid integer is required.")
+            errors.add(fieldPrefix + name, "A valid integer is required.")
             return nil
         }
         return number
@@ -72,11 +80,11 @@ public struct JSONBody {
                          message: String) -> [Int64]
     {
         guard let value = object[name], !(value is NSNull) else {
-            if required { errors.add(name, message) }
+            if required { errors.add(fieldPrefix + name, message) }
             return []
         }
         guard let ids = JSONNumber.integers(value), ids.count <= maxCount, !(required && ids.isEmpty) else {
-            errors.add(name, message)
+            errors.add(fieldPrefix + name, message)
             return []
         }
         return ids

@@ -186,6 +186,13 @@ public enum Migrations {
         Migration(version: 4, name: "index notifications by event", sql: """
             CREATE INDEX notifications_event ON notifications (event_id) WHERE event_id IS NOT NULL;
             """),
+        // The event pipeline stores a whole batch of events in one statement: it needs the language
+        // each notification was written in (to push it without reading it back). Event ids of a
+        // duplicate are read from notifications.event_id, so events.notification_ids is no longer
+        // written (an UPDATE per event).
+        Migration(version: 5, name: "notification language", sql: """
+            ALTER TABLE notifications ADD COLUMN language text;
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

@@ -6,41 +6,14 @@ import Hub
 /// list, detail, unread count, mark read / all read, with the seeds' aliases. Every change of
 /// read state also reaches the user's open sessions as `notification_read`.
 public enum NotificationRoutes {
-    public static func register(on router: inout Router, context: APIContext, store: NotificationStore, hub: ChannelHub) {
+    public static func register(on router: inout Router, context: APIContext, store: NotificationStore, hub: ChannelHub,
+                                pipeline: EventPipeline)
+    {
         context.route(&router, .POST, ["/api/v1/notifications/", "/api/notifications/"], access: .staffOrService) { request in
-            var errors = FieldErrors()
-            let body = try request.body()
-            let recipient = body.integer("recipient", &errors, required: true)
-            let type = body.string("notification_type", &errors, required: true, maxLength: 64)
-            let title = body.string("title", &errors, required: true, maxLength: 255)
-            let message = body.string("message", &errors, required: true, maxLength: 5000)
-            let priority = (body.string("priority", &errors, maxLength: 10) ?? "MEDIUM").uppercased()
-            if !["LOW", "MEDIUM", "HIGH", "URGENT"].contains(priority) {
-                errors.add("priority", "Must be one of: LOW, MEDIUM, HIGH, URGENT.")
+            let event = try createdNotification(try request.body())
+            guard let stored = try await pipeline.accept([event])[0].notifications.first else {
+                throw APIError.validation([("recipient", ["No active user with this id."])])
             }
-            var dataText = "{}"
-            if let data = body.object["data"], !(data is NSNull) {
-                if let object = data as? [String: Any], let encoded = try? JSONSerialization.data(withJSONObject: object) {
-                    dataText = String(decoding: encoded, as: UTF8.self)
-                } else {
-                    errors.add("data", "Must be a JSON object.")
-                }
-            }
-            let new = NotificationStore.NewNotification(
-                recipient: recipient ?? 0, type: type ?? "", category: body.string("category", &errors, maxLength: 64) ?? "general",
-                priority: priority, title: title ?? "", titleArabic: body.string("title_arabic", &errors, maxLength: 255) ?? "",
-                titleFrench: body.string("title_french", &errors, maxLength: 255) ?? "", message: message ?? "",
-                messageArabic: body.string("message_arabic", &errors, maxLength: 5000) ?? "",
-                messageFrench: body.string("message_french", &errors, maxLength: 5000) ?? "", data: dataText,
-                relatedObjectType: body.string("related_object_type", &errors, maxLength: 64),
-                relatedObjectID: body.string("related_object_id", &errors, maxLength: 64),
-                requiresAction: body.bool("requires_action", &errors) ?? false)
-            try errors.throwIfAny()
-            guard try await context.users.find(id: new.recipient) != nil else {
-                throw APIError.validation([("recipient", ["No user with this id."])])
-            }
-            let stored = try await store.insert(new)
-            hub.publish(to: .user(new.recipient), json: stored.push, notificationID: stored.id)
             return .json(.created, stored.json)
         }
         context.route(&router, .GET, ["/api/v1/notifications/", "/api/notifications/", "/api/attendance/notifications/"]) { request in
@@ -123,6 +96,42 @@ public enum NotificationRoutes {
                 return .json(.ok, Array(#"{"marked":\#(outcome.ids.count),"unread_count":\#(outcome.unread)}"#.utf8))
             }
         }
+    }
+
+    /// `POST /api/v1/notifications/`: one notification with its own texts, for one recipient; it
+    /// takes the event pipeline like any event.
+    static func createdNotification(_ body: JSONBody) throws(APIError) -> EventRequest {
+        var errors = FieldErrors()
+        let recipient = body.integer("recipient", &errors, required: true)
+        let type = body.string("notification_type", &errors, required: true, maxLength: 64)
+        let title = body.string("title", &errors, required: true, maxLength: 255)
+        let message = body.string("message", &errors, required: true, maxLength: 5000)
+        var priority = Priority.medium
+        if let given = body.string("priority", &errors, maxLength: 10) {
+            if let parsed = Priority(parsing: given) { priority = parsed } else {
+                errors.add("priority", "Must be one of: \(Priority.choices).")
+            }
+        }
+        var data = "{}"
+        if let value = body.object["data"], !(value is NSNull) {
+            if let object = value as? [String: Any], let encoded = try? JSONSerialization.data(withJSONObject: object) {
+                data = String(decoding: encoded, as: UTF8.self)
+            } else {
+                errors.add("data", "Must be a JSON object.")
+            }
+        }
+        var event = EventRequest(
+            type: type ?? "", category: body.string("category", &errors, maxLength: 64) ?? "general", priority: priority,
+            title: Localized(en: title ?? "", ar: body.string("title_arabic", &errors, maxLength: 255) ?? title ?? "",
+                             fr: body.string("title_french", &errors, maxLength: 255) ?? title ?? ""),
+            message: Localized(en: message ?? "", ar: body.string("message_arabic", &errors, maxLength: 5000) ?? message ?? "",
+                               fr: body.string("message_french", &errors, maxLength: 5000) ?? message ?? ""),
+            data: data, recipients: Recipients(users: [recipient ?? 0]))
+        event.relatedObjectType = body.string("related_object_type", &errors, maxLength: 64)
+        event.relatedObjectID = body.string("related_object_id", &errors, maxLength: 64)
+        event.requiresAction = body.bool("requires_action", &errors) ?? false
+        try errors.throwIfAny()
+        return event
     }
 
     static func announceRead(_ hub: ChannelHub, _ userID: Int64, _ outcome: (ids: [Int64], unread: Int)) {

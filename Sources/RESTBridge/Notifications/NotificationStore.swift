@@ -16,7 +16,7 @@ public struct NotificationStore: Sendable {
             for row in try connection.executePrepared("""
                 SELECT \(User.columns), \(Self.unreadCount(of: "u.id")) AS unread_count
                 FROM users u WHERE u.id = ANY($1::bigint[])
-                """, ["{" + ids.map(String.init).joined(separator: ",") + "}"]).rows {
+                """, [PostgresArray.bigint(ids)]).rows {
                 if let user = User(row: row) { found[user.id] = (user, row.int("unread_count") ?? 0) }
             }
             return found
@@ -54,40 +54,6 @@ public struct NotificationStore: Sendable {
 
     static let isReadExpression = "(CASE WHEN n.recipient_id IS NULL THEN ar.user_id IS NOT NULL ELSE n.is_read END)"
 
-    public struct NewNotification: Sendable {
-        public var recipient: Int64
-        public var type: String
-        public var category: String
-        public var priority: String
-        public var title: String
-        public var titleArabic: String
-        public var titleFrench: String
-        public var message: String
-        public var messageArabic: String
-        public var messageFrench: String
-        /// JSON object text.
-        public var data: String
-        public var relatedObjectType: String?
-        public var relatedObjectID: String?
-        public var requiresAction: Bool
-    }
-
-    public func insert(_ new: NewNotification) async throws -> StoredNotification {
-        try await pool.run { connection in
-            let row = try connection.executePrepared("""
-                INSERT INTO notifications (recipient_id, notification_type, category, priority, title, title_arabic,
-                    title_french, message, message_arabic, message_french, data, related_object_type, related_object_id,
-                    requires_action)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14)
-                RETURNING id
-                """, [String(new.recipient), new.type, new.category, new.priority, new.title, new.titleArabic,
-                      new.titleFrench, new.message, new.messageArabic, new.messageFrench, new.data,
-                      new.relatedObjectType, new.relatedObjectID, new.requiresAction ? "true" : "false"]).first!
-            return try connection.executePrepared("SELECT \(Self.columns) \(Self.visible) AND n.id = $2",
-                                                  [String(new.recipient), row.string("id")]).rows.map(StoredNotification.init(row:))[0]
-        }
-    }
-
     /// Notifications of a user after an id, oldest first (resume).
     public func history(userID: Int64, after: Int64, limit: Int) async throws -> [StoredNotification] {
         try await pool.run { connection in
@@ -114,7 +80,7 @@ public struct NotificationStore: Sendable {
     /// ids that changed and the unread count after, in one transaction.
     public func markRead(userID: Int64, ids: [Int64]?) async throws -> (ids: [Int64], unread: Int) {
         try await pool.transaction { connection in
-            let idArray = ids.map { "{" + $0.map(String.init).joined(separator: ",") + "}" }
+            let idArray = ids.map(PostgresArray.bigint)
             let personal = try connection.executePrepared("""
                 UPDATE notifications SET is_read = true, read_at = now(), status = 'READ'
                 WHERE recipient_id = $1 AND NOT is_read AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])) RETURNING id
@@ -210,71 +176,5 @@ public struct NotificationStore: Sendable {
                 FROM deliveries WHERE notification_id = $1 ORDER BY id
                 """, [String(notificationID)]).rows
         }
-    }
-}
-
-/// A notification as stored, serialised the way the REST API shows it.
-public struct StoredNotification: Sendable {
-    public let id: Int64
-    public let recipientID: Int64?
-    public let type: String
-    let row: QueryResult.Row
-
-    init(row: QueryResult.Row) {
-        id = Int64(row.int("id") ?? 0)
-        recipientID = row.int("recipient_id").map(Int64.init)
-        type = row.string("notification_type") ?? "notification"
-        self.row = row
-    }
-
-    public func write(to json: inout JSONWriter) {
-        json.beginObject()
-        json.key("id"); json.int(id)
-        json.key("recipient"); if let recipientID { json.int(recipientID) } else { json.null() }
-        json.field("notification_type", type)
-        json.field("notification_display", type.split(separator: "_").map { $0.capitalized }.joined(separator: " "))
-        for name in ["category", "priority", "title", "title_arabic", "title_french", "message", "message_arabic",
-                     "message_french", "status"]
-        {
-            json.field(name, row.string(name) ?? "")
-        }
-        json.key("delivery_method")
-        json.beginArray()
-        for method in (row.string("delivery_method") ?? "IN_APP").split(separator: ",") { json.string(String(method)) }
-        json.endArray()
-        json.key("reference_type"); if let value = row.string("related_object_type") { json.string(value) } else { json.null() }
-        json.key("reference_id"); if let value = row.string("related_object_id") { json.string(value) } else { json.null() }
-        json.key("event_id"); if let value = row.int("event_id") { json.int(value) } else { json.null() }
-        json.field("is_announcement", recipientID == nil)
-        json.key("data"); json.raw(Array((row.string("data") ?? "{}").utf8))
-        for name in ["related_object_type", "related_object_id", "read_at"] {
-            json.key(name)
-            if let value = row.string(name) { json.string(value) } else { json.null() }
-        }
-        json.field("is_read", row.bool("is_read") ?? false)
-        json.field("requires_action", row.bool("requires_action") ?? false)
-        json.field("action_taken", row.bool("action_taken") ?? false)
-        json.field("created_at", row.string("created_at") ?? "")
-        json.field("sent_at", row.string("created_at") ?? "")
-        json.endObject()
-    }
-
-    public var json: [UInt8] {
-        var writer = JSONWriter(capacity: 512)
-        write(to: &writer)
-        return writer.bytes
-    }
-
-    /// The WebSocket push: the type, the id (resume cursor) and the REST shape in `data`.
-    public var push: [UInt8] {
-        var writer = JSONWriter(capacity: 640)
-        writer.beginObject()
-        writer.field("type", type)
-        writer.key("id"); writer.int(id)
-        writer.field("timestamp", WallClock.iso8601())
-        writer.key("data")
-        write(to: &writer)
-        writer.endObject()
-        return writer.bytes
     }
 }

@@ -5,14 +5,11 @@ import Hub
 /// Room membership (mirrored by backends and staff) and presence over REST.
 public enum RoomAndPresenceRoutes {
     public static func register(on router: inout Router, context: APIContext, hub: ChannelHub) {
-        let pool = context.pool
+        let rooms = RoomStore(pool: context.pool)
         context.route(&router, .GET, ["/api/v1/rooms/{room}/members/"], access: .userOrService) { request in
             let room = try roomName(request)
-            try await requireMemberOrStaff(request, room, pool)
-            let ids = try await pool.run { connection in
-                try connection.executePrepared("SELECT user_id FROM room_members WHERE room = $1 ORDER BY user_id", [room])
-                    .rows.compactMap { $0.int("user_id") }
-            }
+            try await requireMemberOrStaff(request, room, rooms)
+            let ids = try await rooms.members(of: room)
             var json = JSONWriter()
             json.beginObject()
             json.field("room", room)
@@ -21,8 +18,8 @@ public enum RoomAndPresenceRoutes {
             json.beginArray()
             for id in ids {
                 json.beginObject()
-                json.field("user_id", id)
-                json.field("online", hub.isOnline(Int64(id)))
+                json.key("user_id"); json.int(id)
+                json.field("online", hub.isOnline(id))
                 json.endObject()
             }
             json.endArray()
@@ -32,24 +29,13 @@ public enum RoomAndPresenceRoutes {
         context.route(&router, .POST, ["/api/v1/rooms/{room}/members/"], access: .staffOrService) { request in
             let room = try roomName(request)
             let ids = try userIDs(request)
-            let added = try await pool.transaction { connection -> Int in
-                let known = try connection.executePrepared("SELECT count(*) AS n FROM users WHERE id = ANY($1::bigint[])",
-                                                           [arrayLiteral(ids)]).first?.int("n") ?? 0
-                guard known == Set(ids).count else { throw APIError.validation([("user_ids", ["Unknown user id in the list."])]) }
-                return try connection.executePrepared("""
-                    INSERT INTO room_members (room, user_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING
-                    """, [room, arrayLiteral(ids)]).affectedRows
-            }
+            let added = try await rooms.add(ids, to: room)
             return .json(.created, Array(#"{"room":"\#(room)","added":\#(added)}"#.utf8))
         }
         context.route(&router, .DELETE, ["/api/v1/rooms/{room}/members/{user_id}/"], access: .staffOrService) { request in
             let room = try roomName(request)
             guard let userID = request.http.parameter("user_id").flatMap({ Int64($0) }) else { throw APIError.notFound("Member") }
-            let removed = try await pool.run { connection in
-                try connection.executePrepared("DELETE FROM room_members WHERE room = $1 AND user_id = $2",
-                                               [room, String(userID)]).affectedRows
-            }
-            guard removed == 1 else { throw APIError.notFound("Member") }
+            guard try await rooms.remove(userID, from: room) else { throw APIError.notFound("Member") }
             return HTTPResponse(status: .noContent)
         }
         context.route(&router, .POST, ["/api/v1/admin/users/{id}/disconnect/"], access: .staffOrService) { request in
@@ -76,7 +62,7 @@ public enum RoomAndPresenceRoutes {
         }
         context.route(&router, .GET, ["/api/v1/presence/rooms/{room}/"], access: .userOrService) { request in
             let room = try roomName(request)
-            try await requireMemberOrStaff(request, room, pool)
+            try await requireMemberOrStaff(request, room, rooms)
             let members = hub.members(of: room)
             var json = JSONWriter()
             json.beginObject()
@@ -90,16 +76,9 @@ public enum RoomAndPresenceRoutes {
     }
 
     /// Service keys and staff see any room; a user only the rooms they belong to.
-    private static func requireMemberOrStaff(_ request: APIRequest, _ room: String, _ pool: DatabasePool) async throws {
-        if let user = request.caller.user, !user.role.isStaff, try await !isMember(pool, room, user.id) {
+    private static func requireMemberOrStaff(_ request: APIRequest, _ room: String, _ rooms: RoomStore) async throws {
+        if let user = request.caller.user, !user.role.isStaff, try await !rooms.isMember(user.id, of: room) {
             throw APIError.forbidden("Only members and staff may see this room")
-        }
-    }
-
-    static func isMember(_ pool: DatabasePool, _ room: String, _ userID: Int64) async throws -> Bool {
-        try await pool.run { connection in
-            !(try connection.executePrepared("SELECT 1 FROM room_members WHERE room = $1 AND user_id = $2",
-                                             [room, String(userID)]).rows.isEmpty)
         }
     }
 
@@ -122,8 +101,6 @@ public enum RoomAndPresenceRoutes {
         return ids
     }
 
-    private static func arrayLiteral(_ ids: [Int64]) -> String { "{" + ids.map(String.init).joined(separator: ",") + "}" }
-
     private static func writePresence(_ id: Int64, hub: ChannelHub, to json: inout JSONWriter) {
         json.beginObject()
         json.field("user_id", Int(id))
@@ -137,7 +114,7 @@ public enum RoomAndPresenceRoutes {
 /// The channel's dependencies built from the store and the token code.
 public enum ChannelWiring {
     public static func dependencies(context: APIContext, store: NotificationStore) -> ChannelDependencies {
-        let pool = context.pool
+        let rooms = RoomStore(pool: context.pool)
         return ChannelDependencies(
             verifyToken: { token in
                 let claims: JWT.Claims
@@ -158,10 +135,10 @@ public enum ChannelWiring {
                                             tokenExpiresAt: claims.expiresAt, unreadAtVerification: unread))
             },
             canJoinRoom: { user, room in
-                (try? await RoomAndPresenceRoutes.isMember(pool, room, user.id)) ?? false
+                (try? await rooms.isMember(user.id, of: room)) ?? false
             },
             history: { userID, after, limit in
-                try await store.history(userID: userID, after: after, limit: limit).map { StoredPush(id: $0.id, json: $0.push) }
+                try await store.history(userID: userID, after: after, limit: limit).map { StoredPush(id: $0.id, json: $0.push()) }
             },
             unreadCount: { userID in try await store.unreadCount(userID: userID) },
             markRead: { userID, ids in try await store.markRead(userID: userID, ids: ids) })

@@ -1,0 +1,132 @@
+import Channels
+import Hub
+
+/// A notification as stored, serialised the way the REST API shows it and as it is pushed.
+/// Read from a row (lists, history) or made by the pipeline from the event it just stored (no
+/// read-back): both write the same JSON.
+public struct StoredNotification: Sendable {
+    public let id: Int64
+    /// nil for an announcement (shown to everyone).
+    public let recipientID: Int64?
+    public let type: String
+    public var category: String
+    public var priority: String
+    public var title: String
+    public var titles: Localized
+    public var message: String
+    public var messages: Localized
+    /// The data object's JSON text.
+    public var data: String
+    public var relatedObjectType: String?
+    public var relatedObjectID: String?
+    public var status = "SENT"
+    public var deliveryMethod = "IN_APP"
+    public var isRead = false
+    public var readAt: String?
+    public var requiresAction = false
+    public var actionTaken = false
+    public var createdAt: String
+    public var eventID: Int64?
+
+    /// A notification the pipeline has just stored for `recipient`, in `language`.
+    init(id: Int64, recipientID: Int64?, event: EventRequest, eventID: Int64, language: Language, deliveryMethod: String,
+         createdAt: String)
+    {
+        self.id = id
+        self.recipientID = recipientID
+        type = event.type
+        category = event.category
+        priority = event.priority.rawValue
+        title = event.title[language]
+        titles = event.title
+        message = event.message[language]
+        messages = event.message
+        data = event.data
+        relatedObjectType = event.relatedObjectType
+        relatedObjectID = event.relatedObjectID
+        requiresAction = event.requiresAction
+        self.deliveryMethod = deliveryMethod
+        self.createdAt = createdAt
+        self.eventID = eventID
+    }
+
+    /// A row selected with `NotificationStore.columns`.
+    init(row: QueryResult.Row) {
+        id = Int64(row.int("id") ?? 0)
+        recipientID = row.int("recipient_id").map(Int64.init)
+        type = row.string("notification_type") ?? "notification"
+        category = row.string("category") ?? ""
+        priority = row.string("priority") ?? ""
+        title = row.string("title") ?? ""
+        titles = Localized(en: title, ar: row.string("title_arabic") ?? "", fr: row.string("title_french") ?? "")
+        message = row.string("message") ?? ""
+        messages = Localized(en: message, ar: row.string("message_arabic") ?? "", fr: row.string("message_french") ?? "")
+        data = row.string("data") ?? "{}"
+        relatedObjectType = row.string("related_object_type")
+        relatedObjectID = row.string("related_object_id")
+        status = row.string("status") ?? ""
+        deliveryMethod = row.string("delivery_method") ?? "IN_APP"
+        isRead = row.bool("is_read") ?? false
+        readAt = row.string("read_at")
+        requiresAction = row.bool("requires_action") ?? false
+        actionTaken = row.bool("action_taken") ?? false
+        createdAt = row.string("created_at") ?? ""
+        eventID = row.int("event_id").map(Int64.init)
+    }
+
+    public func write(to json: inout JSONWriter) {
+        json.beginObject()
+        writeMembers(to: &json)
+        json.endObject()
+    }
+
+    /// The members of the REST object, without its braces.
+    func writeMembers(to json: inout JSONWriter) {
+        json.key("id"); json.int(id)
+        json.key("recipient"); if let recipientID { json.int(recipientID) } else { json.null() }
+        json.field("notification_type", type)
+        json.field("notification_display", type.split(separator: "_").map { $0.capitalized }.joined(separator: " "))
+        json.field("category", category)
+        json.field("priority", priority)
+        json.field("title", title)
+        json.field("title_arabic", titles.ar)
+        json.field("title_french", titles.fr)
+        json.field("message", message)
+        json.field("message_arabic", messages.ar)
+        json.field("message_french", messages.fr)
+        json.field("status", status)
+        json.key("delivery_method")
+        json.beginArray()
+        for method in deliveryMethod.split(separator: ",") { json.string(String(method)) }
+        json.endArray()
+        json.key("reference_type"); optional(relatedObjectType, &json)
+        json.key("reference_id"); optional(relatedObjectID, &json)
+        json.key("event_id"); if let eventID { json.int(eventID) } else { json.null() }
+        json.field("is_announcement", recipientID == nil)
+        json.key("data"); json.raw(Array(data.utf8))
+        json.key("related_object_type"); optional(relatedObjectType, &json)
+        json.key("related_object_id"); optional(relatedObjectID, &json)
+        json.key("read_at"); optional(readAt, &json)
+        json.field("is_read", isRead)
+        json.field("requires_action", requiresAction)
+        json.field("action_taken", actionTaken)
+        json.field("created_at", createdAt)
+        json.field("sent_at", createdAt)
+    }
+
+    private func optional(_ value: String?, _ json: inout JSONWriter) {
+        if let value { json.string(value) } else { json.null() }
+    }
+
+    public var json: [UInt8] {
+        var writer = JSONWriter(capacity: 768)
+        write(to: &writer)
+        return writer.bytes
+    }
+
+    /// The WebSocket push, in the channel's envelope: the type, the id (resume cursor) and the
+    /// REST shape in `data`.
+    public func push(now: Int64 = WallClock.nowMillis()) -> [UInt8] {
+        Envelope.make(type, id: id, now: now) { json in writeMembers(to: &json) }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Channels
+import Hub
+
+/// Reads events from request bodies (`POST /api/v1/events/` and each element of
+/// `POST /api/v1/events/bulk/`), with every problem named by field: `recipients.users`, or
+/// `events[3].type` inside a bulk request.
+public struct EventParser: Sendable {
+    public let catalogue: EventCatalogue
+
+    public init(catalogue: EventCatalogue) { self.catalogue = catalogue }
+
+    /// Largest lists accepted in one event.
+    static let maxUserIDs = 100_000
+    static let maxRooms = 1000
+
+    /// The event in `body`, or nil with the reasons added to `errors`.
+    public func parse(_ body: JSONBody, _ errors: inout FieldErrors) -> EventRequest? {
+        let before = errors.fields.count
+        let prefix = body.fieldPrefix
+        let type = body.string("type", &errors, required: true, maxLength: 64) ?? ""
+        let entry = catalogue.entries[type]
+        var dataJSON = "{}"
+        var placeholders: [String: String] = [:]
+        if let raw = body.object["data"], !(raw is NSNull) {
+            if let object = raw as? [String: Any], let encoded = try? JSONSerialization.data(withJSONObject: object) {
+                dataJSON = String(decoding: encoded, as: UTF8.self)
+                for (key, value) in object {
+                    if let text = value as? String { placeholders[key] = text }
+                    if let number = value as? NSNumber { placeholders[key] = number.stringValue }
+                }
+            } else {
+                errors.add(prefix + "data", "Must be a JSON object.")
+            }
+        }
+        var title = Localized(en: "", ar: "", fr: ""), message = title
+        let givenTitle = body.string("title", &errors, maxLength: 255)
+        let givenMessage = body.string("message", &errors, maxLength: 5000)
+        if let givenTitle, let givenMessage {
+            title = Localized(en: givenTitle, ar: body.string("title_arabic", &errors, maxLength: 255) ?? givenTitle,
+                              fr: body.string("title_french", &errors, maxLength: 255) ?? givenTitle)
+            message = Localized(en: givenMessage, ar: body.string("message_arabic", &errors, maxLength: 5000) ?? givenMessage,
+                                fr: body.string("message_french", &errors, maxLength: 5000) ?? givenMessage)
+        } else if let entry {
+            title = entry.render(\.title, placeholders)
+            message = entry.render(\.message, placeholders)
+        } else if !type.isEmpty {
+            errors.add(prefix + "type", "Unknown event type; add it to the catalogue or give title and message.")
+        }
+        var priority = entry.flatMap { Priority(parsing: $0.priority) } ?? .medium
+        if let given = body.string("priority", &errors, maxLength: 10) {
+            if let parsed = Priority(parsing: given) {
+                priority = parsed
+            } else {
+                errors.add(prefix + "priority", "Must be one of: \(Priority.choices).")
+            }
+        }
+        let category = body.string("category", &errors, maxLength: 64) ?? entry?.category ?? "general"
+        var event = EventRequest(type: type, category: category, priority: priority, title: title, message: message,
+                                 data: dataJSON, recipients: Recipients())
+        event.idempotencyKey = body.string("idempotency_key", &errors, maxLength: 255)
+        event.relatedObjectType = body.string("related_object_type", &errors, maxLength: 64)
+        event.relatedObjectID = body.string("related_object_id", &errors, maxLength: 64)
+        event.requiresAction = body.bool("requires_action", &errors) ?? false
+        if let recipients = body.object["recipients"] as? [String: Any] {
+            event.recipients = Self.recipients(recipients, prefix: prefix + "recipients.", &errors)
+        } else {
+            errors.add(prefix + "recipients", "Give recipients: {users, rooms, roles, guardians_of, all}.")
+        }
+        if errors.fields.count == before && event.recipients.isEmpty {
+            errors.add(prefix + "recipients", "Name at least one recipient (users, rooms, roles, guardians_of or all).")
+        }
+        return errors.fields.count == before ? event : nil
+    }
+
+    private static func recipients(_ object: [String: Any], prefix: String, _ errors: inout FieldErrors) -> Recipients {
+        var recipients = Recipients()
+        recipients.users = ids(object["users"], prefix + "users", &errors)
+        recipients.guardiansOf = ids(object["guardians_of"], prefix + "guardians_of", &errors)
+        if let rooms = object["rooms"] {
+            if let list = rooms as? [String], list.count <= maxRooms, list.allSatisfy(RoomName.isValid) {
+                recipients.rooms = list
+            } else {
+                errors.add(prefix + "rooms", "A list of at most \(maxRooms) room names such as class:5 or khatma:12.")
+            }
+        }
+        if let roles = object["roles"] {
+            if let list = roles as? [String], let parsed = Optional(list.compactMap { Role(rawValue: $0.uppercased()) }),
+               parsed.count == list.count
+            {
+                recipients.roles = parsed
+            } else {
+                errors.add(prefix + "roles", "Roles are: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+        }
+        if let all = object["all"] {
+            if let flag = JSONNumber.bool(all) { recipients.everyone = flag } else { errors.add(prefix + "all", "Must be a boolean.") }
+        }
+        return recipients
+    }
+
+    private static func ids(_ value: Any?, _ field: String, _ errors: inout FieldErrors) -> [Int64] {
+        guard let value else { return [] }
+        guard let ids = JSONNumber.integers(value), ids.count <= maxUserIDs else {
+            errors.add(field, "A list of at most \(maxUserIDs) integer user ids.")
+            return []
+        }
+        return ids
+    }
+}
+
+extension EventCatalogue.Entry {
+    /// The template at `path` rendered in every language with the event's data.
+    func render(_ path: KeyPath<EventCatalogue.Entry, [String: String]>, _ data: [String: String]) -> Localized {
+        let templates = self[keyPath: path]
+        return Localized(en: EventCatalogue.render(templates["en"] ?? "", data: data),
+                         ar: EventCatalogue.render(templates["ar"] ?? "", data: data),
+                         fr: EventCatalogue.render(templates["fr"] ?? "", data: data))
+    }
+}

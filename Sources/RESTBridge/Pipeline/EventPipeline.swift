@@ -1,0 +1,80 @@
+import Channels
+import Hub
+
+/// The path every domain event takes: `event → recipients → notifications → live push → outbox`.
+///
+/// Events from concurrent requests are stored together: while one batch is at PostgreSQL, the
+/// events that arrive wait and leave together in the next statement (`EventStore`), so the cost
+/// per event is rows, not round trips and commits. Batches run one at a time and each is pushed
+/// right after its commit, before the next is stored: pushes leave in commit order, so every
+/// user's notifications arrive in id order, whatever the concurrency of the callers.
+///
+/// Seams for what comes next: a scheduled event is an `EventRequest` kept until its time and then
+/// given to `accept`; an extra channel is one more outbox column in `EventStore`; an event for
+/// webhooks only has empty `Recipients` and stores no notification.
+public final class EventPipeline: Sendable {
+    /// What an accepted event became, as the events endpoints answer it.
+    public struct Result: Sendable {
+        public let eventID: Int64
+        public let notificationIDs: [Int64]
+        public let duplicate: Bool
+        public let deliveriesQueued: Int
+        /// The new notifications as stored (empty for a duplicate).
+        public let notifications: [StoredNotification]
+    }
+
+    /// Most events in one request to `events/bulk/`.
+    public static let maxEventsPerRequest = 1000
+
+    private let hub: ChannelHub
+    private let batcher: Batcher<[EventRequest], [Result]>
+
+    /// `onQueued` runs when outbox rows were written (wakes the outbox worker).
+    public init(pool: DatabasePool, hub: ChannelHub, onQueued: @escaping @Sendable () -> Void = {}) {
+        self.hub = hub
+        batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: Self.maxEventsPerRequest, cost: { $0.count },
+                          isolateFailures: true) { connection, groups in
+            let results = try Self.store(groups.flatMap { $0 }, on: connection, hub: hub)
+            if results.contains(where: { $0.deliveriesQueued > 0 }) { onQueued() }
+            var rest = results[...]
+            return groups.map { group in
+                defer { rest = rest.dropFirst(group.count) }
+                return Array(rest.prefix(group.count))
+            }
+        }
+    }
+
+    /// Stores `events` in one transaction (all or none), pushes the new notifications live, and
+    /// answers one result per event, in order.
+    public func accept(_ events: [EventRequest]) async throws -> [Result] {
+        guard !events.isEmpty else { return [] }
+        return try await batcher.submit(events)
+    }
+
+    /// One statement for the whole batch, then the pushes (encoded once per notification; the
+    /// channel frames each once for all of its recipient's sessions).
+    private static func store(_ events: [EventRequest], on connection: PostgresConnection, hub: ChannelHub) throws -> [Result] {
+        let stored = try EventStore.store(events, on: connection)
+        let now = WallClock.nowMillis()
+        var messages: [ChannelMessage] = []
+        var results: [Result] = []
+        results.reserveCapacity(events.count)
+        for (event, outcome) in zip(events, stored) {
+            let notifications = outcome.notifications.map { row in
+                StoredNotification(id: row.id, recipientID: row.recipientID, event: event, eventID: outcome.eventID,
+                                   language: row.language, deliveryMethod: row.deliveryMethod, createdAt: outcome.createdAt)
+            }
+            for notification in notifications {
+                messages.append(ChannelMessage(notification.recipientID.map { .user($0) } ?? .everyone,
+                                               json: notification.push(now: now), notificationID: notification.id))
+            }
+            results.append(Result(eventID: outcome.eventID,
+                                  notificationIDs: outcome.duplicate ? outcome.existingIDs : notifications.map(\.id),
+                                  duplicate: outcome.duplicate,
+                                  deliveriesQueued: outcome.notifications.reduce(0) { $0 + $1.queuedDeliveries },
+                                  notifications: notifications))
+        }
+        hub.publish(messages)
+        return results
+    }
+}

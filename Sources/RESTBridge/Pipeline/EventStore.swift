@@ -1,0 +1,257 @@
+import Foundation
+import Hub
+
+/// Stores a batch of events in one statement, whatever their number and audience: the events
+/// (idempotency keys checked), their recipients resolved (users, room members, roles, guardians),
+/// one notification per recipient in that recipient's language, and the outbox rows their
+/// preferences allow. One round trip and one commit for the batch: at a thousand events a second
+/// the pipeline spends PostgreSQL's time on rows, not on round trips (see EventPipeline).
+struct EventStore: Sendable {
+    /// What one stored event became.
+    struct Stored: Sendable {
+        let eventID: Int64
+        let duplicate: Bool
+        /// The new notifications (none for a duplicate), by id.
+        let notifications: [NewRow]
+        /// Ids of the notifications a duplicate's first delivery created.
+        let existingIDs: [Int64]
+        /// When the notifications were created (the transaction's time), ISO 8601.
+        let createdAt: String
+    }
+
+    /// A notification as the statement answers it: what the pipeline does not already know.
+    struct NewRow: Sendable {
+        let id: Int64
+        /// nil for an announcement.
+        let recipientID: Int64?
+        let language: Language
+        /// `IN_APP` plus the external channels queued in the outbox, comma-separated.
+        let deliveryMethod: String
+
+        var queuedDeliveries: Int { deliveryMethod.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: ",") ? 1 : 0) } }
+    }
+
+    /// Stores `events` (in order) on `connection`, in one transaction. The same idempotency key
+    /// twice in one batch is one event: the later one is answered as its duplicate.
+    static func store(_ events: [EventRequest], on connection: PostgresConnection) throws -> [Stored] {
+        var firstWithKey: [String: Int] = [:]
+        var sent: [Int] = []  // indexes of `events` sent to the database
+        var sameAs: [Int: Int] = [:]
+        for (index, event) in events.enumerated() {
+            if let key = event.idempotencyKey {
+                if let first = firstWithKey[key] {
+                    sameAs[index] = first
+                    continue
+                }
+                firstWithKey[key] = index
+            }
+            sent.append(index)
+        }
+        let rows = try connection.executePrepared(statement, [input(sent.map { events[$0] })]).rows
+        var stored = try answers(rows, count: sent.count)
+        // A duplicate of an event committed by a concurrent statement is not visible to this
+        // statement's snapshot; read it now that it has committed.
+        let unseen = stored.indices.filter { stored[$0].duplicate && stored[$0].eventID == 0 }
+        if !unseen.isEmpty {
+            let keys = unseen.map { events[sent[$0]].idempotencyKey ?? "" }
+            let found = try existing(keys: keys, on: connection)
+            for (position, key) in zip(unseen, keys) {
+                let (id, ids) = found[key] ?? (0, [])
+                stored[position] = Stored(eventID: id, duplicate: true, notifications: [], existingIDs: ids,
+                                          createdAt: stored[position].createdAt)
+            }
+        }
+        var byEvent: [Int: Stored] = [:]
+        for (position, index) in sent.enumerated() { byEvent[index] = stored[position] }
+        return events.indices.map { index in
+            if let first = sameAs[index], let original = byEvent[first] {
+                let ids = original.duplicate ? original.existingIDs : original.notifications.map(\.id)
+                return Stored(eventID: original.eventID, duplicate: true, notifications: [], existingIDs: ids,
+                              createdAt: original.createdAt)
+            }
+            return byEvent[index]!
+        }
+    }
+
+    /// The batch as one JSON array, read by `jsonb_to_recordset` (one parameter, no escaping of
+    /// array literals, any number of events).
+    static func input(_ events: [EventRequest]) -> String {
+        var json = JSONWriter(capacity: 512 * events.count)
+        json.beginArray()
+        for event in events {
+            json.beginObject()
+            json.key("idempotency_key"); if let key = event.idempotencyKey { json.string(key) } else { json.null() }
+            json.field("event_type", event.type)
+            json.field("category", event.category)
+            json.field("priority", event.priority.rawValue)
+            json.field("title", event.title.en)
+            json.field("title_arabic", event.title.ar)
+            json.field("title_french", event.title.fr)
+            json.field("message", event.message.en)
+            json.field("message_arabic", event.message.ar)
+            json.field("message_french", event.message.fr)
+            json.key("data"); json.raw(Array(event.data.utf8))
+            json.key("related_object_type"); if let value = event.relatedObjectType { json.string(value) } else { json.null() }
+            json.key("related_object_id"); if let value = event.relatedObjectID { json.string(value) } else { json.null() }
+            json.field("requires_action", event.requiresAction)
+            json.key("users"); ints(event.recipients.users, &json)
+            json.key("rooms"); json.beginArray(); for room in event.recipients.rooms { json.string(room) }; json.endArray()
+            json.key("roles"); json.beginArray(); for role in event.recipients.roles { json.string(role.rawValue) }; json.endArray()
+            json.key("guardians_of"); ints(event.recipients.guardiansOf, &json)
+            json.field("everyone", event.recipients.everyone)
+            json.endObject()
+        }
+        json.endArray()
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    private static func ints(_ values: [Int64], _ json: inout JSONWriter) {
+        json.beginArray()
+        for value in values { json.int(value) }
+        json.endArray()
+    }
+
+    /// Reads the statement's rows: one per event (`id` null), then one per new notification.
+    private static func answers(_ rows: [QueryResult.Row], count: Int) throws -> [Stored] {
+        var events = [(id: Int64, duplicate: Bool, existing: [Int64])](repeating: (0, false, []), count: count)
+        var notifications = [[NewRow]](repeating: [], count: count)
+        var createdAt = ""
+        for row in rows {
+            guard let ord = row.int("ord"), ord >= 1, ord <= count else { continue }
+            if let id = row.int("id") {
+                notifications[ord - 1].append(NewRow(id: Int64(id), recipientID: row.int("recipient_id").map(Int64.init),
+                                                     language: Language(code: row.string("language")),
+                                                     deliveryMethod: row.string("delivery_method") ?? "IN_APP"))
+            } else {
+                let existing = (row.string("existing_ids") ?? "").split(separator: ",").compactMap { Int64($0) }
+                events[ord - 1] = (Int64(row.int("event_id") ?? 0), row.bool("duplicate") ?? false, existing)
+                if let now = row.string("created_at") { createdAt = now }
+            }
+        }
+        return (0..<count).map { index in
+            Stored(eventID: events[index].id, duplicate: events[index].duplicate,
+                   notifications: notifications[index].sorted { $0.id < $1.id }, existingIDs: events[index].existing,
+                   createdAt: createdAt)
+        }
+    }
+
+    private static func existing(keys: [String], on connection: PostgresConnection) throws -> [String: (Int64, [Int64])] {
+        var found: [String: (Int64, [Int64])] = [:]
+        for row in try connection.executePrepared("""
+            SELECT e.idempotency_key, e.id,
+                (SELECT string_agg(n.id::text, ',' ORDER BY n.id) FROM notifications n WHERE n.event_id = e.id) AS ids
+            FROM events e WHERE e.idempotency_key = ANY($1::text[])
+            """, [PostgresArray.text(keys)]).rows {
+            guard let key = row.string("idempotency_key"), let id = row.int("id") else { continue }
+            found[key] = (Int64(id), (row.string("ids") ?? "").split(separator: ",").compactMap { Int64($0) })
+        }
+        return found
+    }
+
+    /// The whole batch in one statement. Each CTE is one step of the pipeline:
+    /// `input` (the events, each with a new id), `new_events` (idempotency: a known key inserts
+    /// nothing), `targets` (recipients resolved: users, room members, role holders, guardians;
+    /// UNION removes a user named twice), `personal` (a notification per recipient, in their
+    /// language, with the external channels their preferences allow), `outbox` (one delivery per
+    /// such channel, due after quiet hours unless URGENT), `announcements` (`all`: stored once).
+    /// The answer: one row per event, then one per new notification.
+    static let statement = """
+        WITH input AS MATERIALIZED (
+            SELECT e.*, nextval('events_id_seq') AS event_id
+            FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (
+                idempotency_key text, event_type text, category text, priority text,
+                title text, title_arabic text, title_french text, message text, message_arabic text, message_french text,
+                data jsonb, related_object_type text, related_object_id text, requires_action boolean,
+                users bigint[], rooms text[], roles text[], guardians_of bigint[], everyone boolean))
+                WITH ORDINALITY AS e(idempotency_key, event_type, category, priority, title, title_arabic, title_french,
+                    message, message_arabic, message_french, data, related_object_type, related_object_id,
+                    requires_action, users, rooms, roles, guardians_of, everyone, ord)
+        ),
+        new_events AS (
+            INSERT INTO events (id, idempotency_key, event_type, recipients, data)
+            SELECT event_id, idempotency_key, event_type,
+                jsonb_build_object('users', users, 'rooms', rooms, 'roles', roles, 'guardians_of', guardians_of,
+                                   'all', everyone),
+                data
+            FROM input ORDER BY ord
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id
+        ),
+        fresh AS MATERIALIZED (SELECT i.* FROM input i JOIN new_events n ON n.id = i.event_id),
+        targets AS (
+            SELECT f.ord, r.user_id FROM fresh f CROSS JOIN LATERAL unnest(f.users) AS r(user_id)
+            UNION SELECT f.ord, m.user_id FROM fresh f CROSS JOIN LATERAL unnest(f.rooms) AS r(room)
+                JOIN room_members m ON m.room = r.room
+            UNION SELECT f.ord, u.id FROM fresh f CROSS JOIN LATERAL unnest(f.roles) AS r(role) JOIN users u ON u.role = r.role
+            UNION SELECT f.ord, g.parent_id FROM fresh f CROSS JOIN LATERAL unnest(f.guardians_of) AS r(student_id)
+                JOIN guardians g ON g.student_id = r.student_id
+        ),
+        personal AS (
+            INSERT INTO notifications (recipient_id, notification_type, category, priority, title, title_arabic,
+                title_french, message, message_arabic, message_french, data, event_id, related_object_type,
+                related_object_id, requires_action, delivery_method, language)
+            SELECT u.id, f.event_type, f.category, f.priority,
+                CASE l.code WHEN 'ar' THEN f.title_arabic WHEN 'fr' THEN f.title_french ELSE f.title END,
+                f.title_arabic, f.title_french,
+                CASE l.code WHEN 'ar' THEN f.message_arabic WHEN 'fr' THEN f.message_french ELSE f.message END,
+                f.message_arabic, f.message_french, f.data, f.event_id, f.related_object_type, f.related_object_id,
+                f.requires_action,
+                concat_ws(',', 'IN_APP',
+                    CASE WHEN s.wanted AND p.email_enabled AND u.email <> '' THEN 'EMAIL' END,
+                    CASE WHEN s.wanted AND p.sms_enabled AND COALESCE(p.phone_number, u.phone) <> '' THEN 'SMS' END,
+                    CASE WHEN s.wanted AND p.telegram_enabled AND p.telegram_chat_id <> '' THEN 'TELEGRAM' END),
+                l.code
+            FROM targets t
+            JOIN fresh f ON f.ord = t.ord
+            JOIN users u ON u.id = t.user_id
+            LEFT JOIN notification_preferences p ON p.user_id = u.id
+            CROSS JOIN LATERAL (SELECT COALESCE(p.language, u.language) AS code) l
+            CROSS JOIN LATERAL (SELECT CASE f.category
+                WHEN 'payment' THEN p.payment_notifications WHEN 'homework' THEN p.homework_notifications
+                WHEN 'lesson' THEN p.lesson_notifications WHEN 'attendance' THEN p.attendance_notifications
+                WHEN 'gamification' THEN p.gamification_notifications WHEN 'grades' THEN p.grades_notifications
+                WHEN 'khatma' THEN p.khatma_notifications WHEN 'halaka' THEN p.halaka_notifications
+                WHEN 'course' THEN p.course_notifications WHEN 'system' THEN p.system_notifications
+                ELSE true END AS wanted) s
+            WHERE u.is_active
+            ORDER BY f.ord, u.id
+            RETURNING id, recipient_id, event_id, priority, delivery_method, language
+        ),
+        outbox AS (
+            INSERT INTO deliveries (notification_id, user_id, channel, destination, available_at)
+            SELECT n.id, n.recipient_id, c.channel,
+                CASE c.channel WHEN 'EMAIL' THEN u.email WHEN 'SMS' THEN COALESCE(p.phone_number, u.phone)
+                    ELSE p.telegram_chat_id END,
+                COALESCE(CASE WHEN n.priority <> 'URGENT' AND p.quiet_hours_enabled
+                    THEN hub_quiet_until(p.timezone, p.quiet_hours_start, p.quiet_hours_end, now()) END, now())
+            FROM personal n
+            CROSS JOIN LATERAL unnest(string_to_array(n.delivery_method, ',')) AS c(channel)
+            JOIN users u ON u.id = n.recipient_id
+            JOIN notification_preferences p ON p.user_id = n.recipient_id
+            WHERE n.delivery_method <> 'IN_APP' AND c.channel <> 'IN_APP'
+        ),
+        announcements AS (
+            INSERT INTO notifications (recipient_id, notification_type, category, priority, title, title_arabic,
+                title_french, message, message_arabic, message_french, data, event_id, related_object_type,
+                related_object_id, requires_action)
+            SELECT NULL, event_type, category, priority, title, title_arabic, title_french, message, message_arabic,
+                message_french, data, event_id, related_object_type, related_object_id, requires_action
+            FROM fresh WHERE everyone ORDER BY ord
+            RETURNING id, event_id, delivery_method
+        )
+        SELECT i.ord, COALESCE(n.id, old.id) AS event_id, n.id IS NULL AS duplicate, old.ids AS existing_ids,
+            hub_iso(now()) AS created_at, NULL::bigint AS id, NULL::bigint AS recipient_id, NULL AS language,
+            NULL AS delivery_method
+        FROM input i
+        LEFT JOIN new_events n ON n.id = i.event_id
+        LEFT JOIN LATERAL (
+            SELECT e.id, (SELECT string_agg(x.id::text, ',' ORDER BY x.id) FROM notifications x WHERE x.event_id = e.id) AS ids
+            FROM events e WHERE n.id IS NULL AND e.idempotency_key = i.idempotency_key) old ON true
+        UNION ALL
+        SELECT f.ord, f.event_id, false, NULL, NULL, p.id, p.recipient_id, p.language, p.delivery_method
+        FROM personal p JOIN fresh f ON f.event_id = p.event_id
+        UNION ALL
+        SELECT f.ord, f.event_id, false, NULL, NULL, a.id, NULL, NULL, a.delivery_method
+        FROM announcements a JOIN fresh f ON f.event_id = a.event_id
+        """
+}
