@@ -77,7 +77,7 @@ enum HubScenarios {
         _ = waitUntil(seconds: 120) { fleet.progress >= expected }
         let result = fleet.collect()
         let elapsed = Double(max(result.lastReceiptNanos, start + 1) - start) / 1e9
-        let latency = Percentiles(result.samples), rest = publisher.answerTimes
+        let latency = Percentiles(result.samples.micros), rest = publisher.answerTimes
         report("fanout", [
             sessionsRow(result, options),
             ("events", options.rate > 0 ? "\(options.messages) at \(options.rate)/s" : "\(options.messages) posted at once"),
@@ -86,7 +86,8 @@ enum HubScenarios {
             ("deliveries per second", String(format: "%.0f", Double(result.received) / elapsed)),
             ("REST answer p50 / p99 ms", String(format: "%.3f / %.3f", rest.p50, rest.p99)),
             latencyRow(latency),
-        ], json: ["connections": result.connected, "events": options.messages, "rate": options.rate,
+        ] + (options.rate > 0 ? windowRows(result.samples, publisher, start, start + UInt64(Double(options.messages) / options.rate * 1e9)) : []),
+        json: ["connections": result.connected, "events": options.messages, "rate": options.rate,
                   "deliveries": result.received, "deliveries_per_second": Double(result.received) / elapsed,
                   "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
                   "rest_p99_ms": rest.p99, "processes": fleet.workers.count])
@@ -94,8 +95,12 @@ enum HubScenarios {
 
     /// `targeted`: N sessions; events to one random connected user each, posted at `--rate` per
     /// second for T s without waiting for the answers (an open loop, as many callers would).
+    /// `--fresh-database` empties the hub's tables first (a new deployment); `--find-max` raises
+    /// the rate step by step instead, until p99 passes 50 ms.
     static func targeted(_ context: Context) throws {
         let options = context.options
+        if options.freshDatabase { try context.setup.emptyHubTables() }
+        if options.findMax { return try findMax(context) }
         let (fleet, ready, _) = try startFleet("targeted", context)
         let ids = ready.flatMap(\.userIDs)
         guard !ids.isEmpty else { throw SetupError("no sessions connected") }
@@ -103,26 +108,134 @@ enum HubScenarios {
         let total = Int(rate * options.seconds)
         let publisher = Publisher(options: options)
         let start = MonotonicClock.nowNanos()
-        for sequence in 0..<total {
-            sleepUntil(start + UInt64(Double(sequence) / rate * 1e9))
-            publisher.post(recipients: #"{"users":[\#(ids[Int.random(in: 0..<ids.count)])]}"#, sequence: sequence)
-        }
-        let elapsed = Double(MonotonicClock.nowNanos() - start) / 1e9
+        postPaced(publisher, ids: ids, rate: rate, count: total, from: start)
+        let end = MonotonicClock.nowNanos()
+        let elapsed = Double(end - start) / 1e9
         publisher.waitForAnswers(seconds: 60)
         _ = waitUntil(seconds: 30) { fleet.progress >= publisher.accepted }
         let result = fleet.collect()
-        let latency = Percentiles(result.samples), rest = publisher.answerTimes
+        let latency = Percentiles(result.samples.micros), rest = publisher.answerTimes
+        let windows = result.samples.windows(from: monotonicMillis(start), to: monotonicMillis(end), seconds: Options.window)
         report("targeted", [
             sessionsRow(result, options),
+            ("database", options.freshDatabase ? "emptied before the run (--fresh-database)" : "as found"),
             ("events posted", "\(total) in \(String(format: "%.1f", elapsed)) s (\(String(format: "%.0f", Double(total) / elapsed))/s)"),
             ("REST answers", "\(publisher.accepted) accepted, \(publisher.refused) refused"),
             ("pushes received", "\(result.received)"),
             ("REST answer p50 / p99 ms", String(format: "%.3f / %.3f", rest.p50, rest.p99)),
             latencyRow(latency),
-        ], json: ["connections": result.connected, "posted": total, "accepted": publisher.accepted, "received": result.received,
-                  "events_per_second": Double(total) / elapsed, "rest_p50_ms": rest.p50, "rest_p99_ms": rest.p99,
-                  "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
-                  "processes": fleet.workers.count])
+        ] + windowRows(result.samples, publisher, start, end),
+        json: ["connections": result.connected, "posted": total, "accepted": publisher.accepted, "received": result.received,
+               "events_per_second": Double(total) / elapsed, "rest_p50_ms": rest.p50, "rest_p99_ms": rest.p99,
+               "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
+               "worst_window_p99_ms": windows.map(\.1.p99).max() ?? 0, "windows": windows.count, "fresh_database": options.freshDatabase,
+               "processes": fleet.workers.count])
+    }
+
+    /// `targeted --find-max`: steps of `--step-seconds` at rising rates (from `--rate`, ×1.25 a
+    /// step) until a step's p99 passes `--max-p99-ms` (50) or an event is refused or lost; reports
+    /// the highest rate that held.
+    static func findMax(_ context: Context) throws {
+        let options = context.options
+        let (fleet, ready, _) = try startFleet("targeted", context)
+        let ids = ready.flatMap(\.userIDs)
+        guard !ids.isEmpty else { throw SetupError("no sessions connected") }
+        let publisher = Publisher(options: options)
+        var rate = max(options.rate, 100), steps: [(rate: Double, start: UInt64, end: UInt64, answers: Percentiles)] = []
+        while rate <= options.maxRate {
+            let count = Int(rate * options.stepSeconds)
+            let before = publisher.accepted + publisher.refused
+            let start = MonotonicClock.nowNanos()
+            publisher.resetAnswerWindow()
+            postPaced(publisher, ids: ids, rate: rate, count: count, from: start)
+            let end = MonotonicClock.nowNanos()
+            _ = waitUntil(seconds: 20) { publisher.accepted + publisher.refused >= before + count }
+            let answers = publisher.windowAnswerTimes
+            steps.append((rate, start, end, answers))
+            say(String(format: "loadtest: %.0f events/s for %.0f s: REST answer p99 %.1f ms, %d refused so far", rate,
+                       options.stepSeconds, answers.p99, publisher.refused))
+            if answers.p99 > options.maxP99Millis || publisher.refused > 0 { break }
+            rate = (rate * 1.25).rounded()
+        }
+        _ = waitUntil(seconds: 30) { fleet.progress >= publisher.accepted }
+        let result = fleet.collect()
+        var rows = [sessionsRow(result, options)]
+        var held = 0.0
+        for step in steps {
+            let latency = result.samples.between(monotonicMillis(step.start), monotonicMillis(step.end))
+            let ok = latency.p99 <= options.maxP99Millis && latency.count == Int(step.rate * options.stepSeconds)
+            if ok && step.rate > held { held = step.rate }
+            rows.append((String(format: "%.0f/s", step.rate),
+                         String(format: "received %d, REST-to-receipt p50 %.2f / p99 %.2f ms%@", latency.count, latency.p50,
+                                latency.p99, ok ? "" : "  (over)")))
+        }
+        rows.append(("highest rate that held", String(format: "%.0f events/s (p99 <= %.0f ms, every event received)", held,
+                                                      options.maxP99Millis)))
+        report("targeted-find-max", rows, json: ["connections": result.connected, "max_events_per_second": held,
+                                                 "max_p99_ms": options.maxP99Millis, "step_seconds": options.stepSeconds,
+                                                 "steps": steps.map(\.rate), "processes": fleet.workers.count])
+    }
+
+    /// `bulk`: N sessions; requests of `--events-per-request` events (each to a random user) to
+    /// `/api/v1/events/bulk/` at `--rate` requests per second for T s.
+    static func bulk(_ context: Context) throws {
+        let options = context.options
+        if options.freshDatabase { try context.setup.emptyHubTables() }
+        let (fleet, ready, _) = try startFleet("targeted", context)
+        let ids = ready.flatMap(\.userIDs)
+        guard !ids.isEmpty else { throw SetupError("no sessions connected") }
+        let rate = max(options.rate, 1), perRequest = max(1, options.eventsPerRequest)
+        let total = Int(rate * options.seconds)
+        let publisher = Publisher(options: options)
+        let start = MonotonicClock.nowNanos()
+        for sequence in 0..<total {
+            sleepUntil(start + UInt64(Double(sequence) / rate * 1e9))
+            publisher.postBulk((0..<perRequest).map { _ in ids[Int.random(in: 0..<ids.count)] }, sequence: sequence)
+        }
+        let end = MonotonicClock.nowNanos()
+        let elapsed = Double(end - start) / 1e9
+        publisher.waitForAnswers(seconds: 60)
+        let expected = publisher.accepted * perRequest
+        _ = waitUntil(seconds: 30) { fleet.progress >= expected }
+        let result = fleet.collect()
+        let latency = Percentiles(result.samples.micros), rest = publisher.answerTimes
+        report("bulk", [
+            sessionsRow(result, options),
+            ("requests posted", "\(total) of \(perRequest) events in \(String(format: "%.1f", elapsed)) s"),
+            ("notifications per second", String(format: "%.0f", Double(total * perRequest) / elapsed)),
+            ("REST answers", "\(publisher.accepted) accepted, \(publisher.refused) refused"),
+            ("pushes received", "\(result.received) of \(expected)"),
+            ("REST answer p50 / p99 ms", String(format: "%.3f / %.3f", rest.p50, rest.p99)),
+            latencyRow(latency),
+        ] + windowRows(result.samples, publisher, start, end),
+        json: ["connections": result.connected, "requests": total, "events_per_request": perRequest,
+               "notifications_per_second": Double(total * perRequest) / elapsed, "accepted": publisher.accepted,
+               "received": result.received, "expected": expected, "rest_p99_ms": rest.p99, "p50_ms": latency.p50,
+               "p99_ms": latency.p99, "max_ms": latency.max, "processes": fleet.workers.count])
+    }
+
+    /// Events to random users of `ids` at `rate` per second, `count` of them, from `start`.
+    private static func postPaced(_ publisher: Publisher, ids: [Int64], rate: Double, count: Int, from start: UInt64) {
+        for sequence in 0..<count {
+            sleepUntil(start + UInt64(Double(sequence) / rate * 1e9))
+            publisher.post(recipients: #"{"users":[\#(ids[Int.random(in: 0..<ids.count)])]}"#, sequence: sequence)
+        }
+    }
+
+    /// Per-window rows (`--window`, 10 s): REST-to-receipt and REST answer percentiles, so a
+    /// collapse in the middle of a run shows instead of hiding in the overall figure.
+    private static func windowRows(_ samples: TimedSamples, _ publisher: Publisher, _ start: UInt64, _ end: UInt64)
+        -> [(String, String)]
+    {
+        let seconds = Options.window, origin = monotonicMillis(start)
+        let answers = publisher.timedAnswers
+        return samples.windows(from: origin, to: monotonicMillis(end), seconds: seconds).map { from, latency in
+            let rest = answers.between(from, from + UInt32(seconds * 1000))
+            let lower = Int(from - origin) / 1000
+            return ("  window \(lower)-\(lower + seconds) s",
+                    String(format: "%6d pushes, REST-to-receipt p50 %.2f / p99 %.2f / max %.2f ms; REST answer p99 %.2f ms",
+                           latency.count, latency.p50, latency.p99, latency.max, rest.p99))
+        }
     }
 
     /// `churn`: `--connections` slots each connect (JWT checked by the server), get `connected`,
@@ -165,12 +278,15 @@ final class Publisher: Sendable {
 
     private let client = HTTPClient(loop: Publisher.loop, timeouts: .init(responseMillis: 60_000), maxConnectionsPerHost: 64)
     private let url: URL
+    private let bulkURL: URL
+    private let window = LatencyRecorder.Box()
     private let headers: [(String, String)]
     private let times = LatencyRecorder()
     private let posted = Counter(), accepts = Counter(), refusals = Counter()
 
     init(options: Options) {
         url = URL(string: "http://\(options.host):\(options.port)/api/v1/events/")!
+        bulkURL = URL(string: "http://\(options.host):\(options.port)/api/v1/events/bulk/")!
         headers = [("Authorization", "Api-Key \(options.serviceKey)"), ("Content-Type", "application/json")]
     }
 
@@ -178,8 +294,24 @@ final class Publisher: Sendable {
         let sent = MonotonicClock.nowNanos()
         let body = #"{"type":"system_alert","recipients":\#(recipients),"data":{"message":"load \#(sequence)","sent_ns":\#(sent)}}"#
         posted.add()
+        send(url, body, sent: sent)
+    }
+
+    /// One request to `events/bulk/` with an event for each of `users`.
+    func postBulk(_ users: [Int64], sequence: Int) {
+        let sent = MonotonicClock.nowNanos()
+        let events = users.enumerated().map { index, user in
+            #"{"type":"system_alert","recipients":{"users":[\#(user)]},"data":{"message":"bulk \#(sequence).\#(index)","sent_ns":\#(sent)}}"#
+        }
+        posted.add()
+        send(bulkURL, #"{"events":[\#(events.joined(separator: ","))]}"#, sent: sent)
+    }
+
+    private func send(_ url: URL, _ body: String, sent: UInt64) {
         client.request("POST", url, headers: headers, body: Array(body.utf8)) { [self] result in
-            times.add([UInt32(clamping: (MonotonicClock.nowNanos() - sent) / 1000)])
+            let micros = UInt32(clamping: (MonotonicClock.nowNanos() - sent) / 1000)
+            times.add(micros: micros, sentMillis: monotonicMillis(sent))
+            window.recorder.add([micros])
             if case .success(let response) = result, response.status == 202 { accepts.add() } else { refusals.add() }
         }
     }
@@ -191,6 +323,10 @@ final class Publisher: Sendable {
     var accepted: Int { accepts.current }
     var refused: Int { refusals.current }
     var answerTimes: Percentiles { times.percentiles() }
+    var timedAnswers: TimedSamples { times.timed }
+    /// Answer times since the last `resetAnswerWindow` (a step of --find-max).
+    var windowAnswerTimes: Percentiles { window.recorder.percentiles() }
+    func resetAnswerWindow() { window.reset() }
 }
 
 /// Sends `heartbeat` on every session at the interval, from one timer per loop.

@@ -25,9 +25,19 @@ struct HubSetup {
         return ids.map { ($0, jwt.issue(.access, userID: $0).0) }
     }
 
+    /// Empties every table of the hub's (not the migrations or the service keys): the state of a
+    /// new deployment, which is where plans made on empty tables once made the event path collapse.
+    func emptyHubTables() throws {
+        let connection = try PostgresConnection(url: databaseURL)
+        try connection.execute("""
+            TRUNCATE users, guardians, revoked_tokens, notifications, room_members, notification_preferences, events,
+                announcement_reads, deliveries RESTART IDENTITY CASCADE
+            """)
+    }
+
     func addToRoom(_ room: String, _ ids: [Int64]) throws {
         let connection = try PostgresConnection(url: databaseURL)
         try connection.execute("INSERT INTO room_members (room, user_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING",
-                               [room, "{" + ids.map(String.init).joined(separator: ",") + "}"])
+                               [room, PostgresArray.bigint(ids)])
     }
 }

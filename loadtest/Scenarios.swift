@@ -24,6 +24,17 @@ struct Options {
     var workerIndex = 0
     /// Tags the users this run creates (`load-<run>-<worker>-<n>@bench.local`).
     var run = String(UUID().uuidString.prefix(8)).lowercased()
+    /// Empty the hub's tables before the run (`--fresh-database`): a new deployment.
+    var freshDatabase = false
+    /// `targeted --find-max`: rising rates until p99 passes `maxP99Millis`.
+    var findMax = false
+    var stepSeconds = 10.0
+    var maxRate = 20_000.0
+    var maxP99Millis = 50.0
+    /// `bulk`: events in each request.
+    var eventsPerRequest = 100
+    /// Figures are also given per window of this many seconds.
+    static let window = 10
     /// The arguments as given, for the worker processes.
     var forwarded: [String] = []
 
@@ -32,9 +43,13 @@ struct Options {
         options.forwarded = arguments
         var index = 0
         var arguments = arguments
-        if let flag = arguments.firstIndex(of: "--interactive") {
-            options.interactive = true
-            arguments.remove(at: flag)
+        for (flag, keyPath) in [("--interactive", \Options.interactive), ("--fresh-database", \Options.freshDatabase),
+                                ("--find-max", \Options.findMax)]
+        {
+            if let index = arguments.firstIndex(of: flag) {
+                options[keyPath: keyPath] = true
+                arguments.remove(at: index)
+            }
         }
         while index + 1 < arguments.count {
             let value = arguments[index + 1]
@@ -56,6 +71,10 @@ struct Options {
             case "--processes": options.processes = max(0, Int(value) ?? 0)
             case "--worker-index": options.workerIndex = Int(value) ?? 0
             case "--run": options.run = value
+            case "--step-seconds": options.stepSeconds = max(1, Double(value) ?? options.stepSeconds)
+            case "--max-rate": options.maxRate = Double(value) ?? options.maxRate
+            case "--max-p99-ms": options.maxP99Millis = Double(value) ?? options.maxP99Millis
+            case "--events-per-request": options.eventsPerRequest = max(1, Int(value) ?? options.eventsPerRequest)
             default: break
             }
             index += 2

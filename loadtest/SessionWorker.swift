@@ -15,7 +15,8 @@ enum SessionWorker {
         var dropped = 0
         var received = 0
         var lastReceiptNanos: UInt64 = 0
-        var samples: [UInt32] = []
+        /// REST-to-receipt latencies with the time each event was posted.
+        var samples = TimedSamples()
         var handshakes = 0
         var errors = 0
     }
@@ -80,8 +81,8 @@ enum SessionWorker {
                         }
                         return
                     }
-                    guard let loop = client.connection?.loop, let latency = stampLatency(payload) else { return }
-                    log.record(latency, loop: loop.index)
+                    guard let loop = client.connection?.loop, let (latency, sent) = stampLatency(payload) else { return }
+                    log.record(latency, sentMillis: sent, loop: loop.index)
                 }
                 client.onClose = { _ in ready ? dropped.add() : failed.add() }
             }
@@ -114,12 +115,12 @@ enum SessionWorker {
         return (handshakes, errors)
     }
 
-    /// The latency carried by a push: `"sent_ns":<monotonic ns>` in the event data, found with a
-    /// plain byte scan (a generic collection search or a JSON parse per message would cost the
-    /// generator more than hubd spends sending it).
-    static func stampLatency(_ payload: [UInt8]) -> UInt32? {
+    /// The latency carried by a push, and when it was posted: `"sent_ns":<monotonic ns>` in the
+    /// event data, found with a plain byte scan (a generic collection search or a JSON parse per
+    /// message would cost the generator more than hubd spends sending it).
+    static func stampLatency(_ payload: [UInt8]) -> (micros: UInt32, sentMillis: UInt32)? {
         let key = stampKey
-        return payload.withUnsafeBufferPointer { bytes -> UInt32? in
+        return payload.withUnsafeBufferPointer { bytes -> (UInt32, UInt32)? in
             guard bytes.count > key.count, let base = bytes.baseAddress else { return nil }
             var index = 0
             let last = bytes.count - key.count
@@ -135,7 +136,7 @@ enum SessionWorker {
                 value = value * 10 + UInt64(bytes[index] - 0x30)
                 index += 1
             }
-            return UInt32(clamping: (MonotonicClock.nowNanos() &- value) / 1000)
+            return (UInt32(clamping: (MonotonicClock.nowNanos() &- value) / 1000), monotonicMillis(value))
         }
     }
 
@@ -155,34 +156,35 @@ enum SessionWorker {
 /// Receipts per loop, each array touched only by its loop; collected by running on every loop.
 /// @unchecked Sendable: `samples[i]` and `last[i]` are read and written only on loop i.
 final class ReceiptLog: @unchecked Sendable {
-    private var samples: [[UInt32]]
+    private var samples: [TimedSamples]
     private var last: [UInt64]
     let received = Counter()
 
     init(loops: Int) {
-        samples = Array(repeating: [], count: loops)
+        samples = Array(repeating: TimedSamples(), count: loops)
         last = Array(repeating: 0, count: loops)
     }
 
-    func record(_ latency: UInt32, loop: Int) {
-        samples[loop].append(latency)
+    func record(_ latency: UInt32, sentMillis: UInt32, loop: Int) {
+        samples[loop].micros.append(latency)
+        samples[loop].sentMillis.append(sentMillis)
         last[loop] = MonotonicClock.nowNanos()
         received.add()
     }
 
-    func collect(on loops: [EventLoop]) -> (Int, UInt64, [UInt32]) {
+    func collect(on loops: [EventLoop]) -> (Int, UInt64, TimedSamples) {
         let done = DispatchGroup()
-        let gathered = Mutex<(latest: UInt64, all: [UInt32])>((0, []))
+        let gathered = Mutex<(latest: UInt64, all: TimedSamples)>((0, TimedSamples()))
         for loop in loops {
             done.enter()
             loop.execute { [self] in
                 let index = loop.index
-                gathered.withLock { $0.latest = max($0.latest, last[index]); $0.all += samples[index] }
+                gathered.withLock { $0.latest = max($0.latest, last[index]); $0.all.append(samples[index]) }
                 done.leave()
             }
         }
         done.wait()
         let result = gathered.withLock { $0 }
-        return (result.all.count, result.latest, result.all)
+        return (result.all.micros.count, result.latest, result.all)
     }
 }

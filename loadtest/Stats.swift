@@ -1,14 +1,62 @@
 import Foundation
+import Hub
 import Synchronization
 
-/// Latency samples in microseconds, merged from every loop at the end.
+/// Latency samples in microseconds, merged from every loop at the end, each with the time it was
+/// sent (monotonic milliseconds), so a run can be cut into windows.
 final class LatencyRecorder: Sendable {
-    private let samples = Mutex<[UInt32]>([])
+    private let samples = Mutex<(micros: [UInt32], sent: [UInt32])>(([], []))
 
-    func add(_ batch: [UInt32]) { samples.withLock { $0.append(contentsOf: batch) } }
+    func add(_ batch: [UInt32]) { samples.withLock { $0.micros.append(contentsOf: batch) } }
 
-    func percentiles() -> Percentiles { Percentiles(samples.withLock { $0 }) }
+    func add(micros: UInt32, sentMillis: UInt32) {
+        samples.withLock {
+            $0.micros.append(micros)
+            $0.sent.append(sentMillis)
+        }
+    }
+
+    func percentiles() -> Percentiles { Percentiles(samples.withLock { $0.micros }) }
+
+    var timed: TimedSamples { samples.withLock { TimedSamples(micros: $0.micros, sentMillis: $0.sent) } }
 }
+
+extension LatencyRecorder {
+    /// A recorder that can be replaced (a new window of samples), shared across threads.
+    final class Box: Sendable {
+        private let current = Mutex(LatencyRecorder())
+        var recorder: LatencyRecorder { current.withLock { $0 } }
+        func reset() { current.withLock { $0 = LatencyRecorder() } }
+    }
+}
+
+/// Samples with their send times: percentiles overall, per window, or of one span of a run.
+struct TimedSamples: Codable {
+    var micros: [UInt32] = []
+    var sentMillis: [UInt32] = []
+
+    mutating func append(_ other: TimedSamples) {
+        micros += other.micros
+        sentMillis += other.sentMillis
+    }
+
+    /// Samples sent in [from, to) (monotonic milliseconds).
+    func between(_ from: UInt32, _ to: UInt32) -> Percentiles {
+        Percentiles(zip(micros, sentMillis).compactMap { $1 >= from && $1 < to ? $0 : nil })
+    }
+
+    /// Percentiles per `seconds` window of [start, end); the last window may be shorter.
+    func windows(from start: UInt32, to end: UInt32, seconds: Int) -> [(from: UInt32, Percentiles)] {
+        guard end > start else { return [] }
+        return stride(from: start, to: end, by: seconds * 1000).map { from in
+            let upper = from + UInt32(seconds * 1000)
+            return (from, between(from, upper >= end ? end + 1 : upper))
+        }
+    }
+}
+
+/// Monotonic milliseconds (the clock every process of the machine shares), as samples carry them.
+func monotonicMillis(_ nanos: UInt64 = MonotonicClock.nowNanos()) -> UInt32 { UInt32(truncatingIfNeeded: nanos / 1_000_000) }
 
 /// Percentiles in milliseconds of samples in microseconds.
 struct Percentiles {

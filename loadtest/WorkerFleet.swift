@@ -121,7 +121,7 @@ final class WorkerFleet: @unchecked Sendable {
             total.dropped += result.dropped
             total.received += result.received
             total.lastReceiptNanos = max(total.lastReceiptNanos, result.lastReceiptNanos)
-            total.samples += result.samples
+            total.samples.append(result.samples)
             total.handshakes += result.handshakes
             total.errors += result.errors
         }

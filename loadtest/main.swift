@@ -9,26 +9,32 @@ let usage = """
       idle          --connections N --seconds T     N authenticated sessions held with heartbeats [--pid P]
       fanout        --connections N --messages M    M broadcast events over REST [--rate R/s, default a burst]
       targeted      --connections N --rate R --seconds T   events to random users over REST
+                    [--fresh-database]              empty the hub's tables first (as a new deployment)
+                    [--find-max]                    steps of --step-seconds (10) from --rate, x1.25 each, until
+                                                    p99 passes --max-p99-ms (50); reports the highest rate held
+      bulk          --connections N --rate R --seconds T [--events-per-request 100]
+                                                    R requests/s to /api/v1/events/bulk/, each event to a random user
       churn         --connections C --seconds T     connect (JWT) / connected / close, C slots in parallel
-        these four need --database-url URL --jwt-secret S --service-key K (the hub's own); their
+        these need --database-url URL --jwt-secret S --service-key K (the hub's own); their
         sessions live in worker processes, as many as the descriptor limit needs [--processes P]
       ws-echo       --connections C --seconds T     round trips on /ws/echo/ (hubd with HUB_ENABLE_ECHO=1)
       ws-broadcast  --connections N --messages M    one publisher, N receivers on /ws/broadcast/
                     [--pid P]                       also report the server's memory per connection
                     [--message-bytes B]             size of each message (default 40)
+    Latency figures are also printed per 10-second window (by the time each event was posted).
     Every scenario runs as SCHED_BATCH so its wake-ups do not preempt hubd ([--interactive] not).
     HTTP keep-alive throughput: loadtest/scripts/http-bench.sh (wrk).
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-let hubScenarios = ["idle", "fanout", "targeted", "churn"]
+let hubScenarios = ["idle", "fanout", "targeted", "bulk", "churn"]
 let scenarios = hubScenarios + ["ws-echo", "ws-broadcast"]
 // `loadtest worker <scenario> …`: a session-holding process started by the parent (WorkerFleet).
 let isWorker = arguments.first == "worker"
 if isWorker { arguments.removeFirst() }
 guard let scenario = arguments.first, scenarios.contains(scenario) else {
     print(usage)
-    exit(arguments.isEmpty ? 0 : 2)
+    exit(arguments.isEmpty || ["--help", "-h", "help"].contains(arguments[0]) ? 0 : 2)
 }
 signal(SIGPIPE, SIG_IGN)
 let options = Options.parse(Array(arguments.dropFirst()))
@@ -63,8 +69,9 @@ let target = try SocketAddress.resolve(host: options.host, port: options.port)
 let factory = ClientFactory(loops: loops, target: target, host: options.host)
 let context = HubScenarios.Context(options: options, loops: loops, factory: factory,
                                    setup: HubSetup(databaseURL: options.databaseURL, secret: options.jwtSecret))
-if ["idle", "fanout", "targeted", "churn"].contains(scenario)
-    && (options.databaseURL.isEmpty || options.jwtSecret.isEmpty || (options.serviceKey.isEmpty && ["fanout", "targeted"].contains(scenario)))
+if hubScenarios.contains(scenario)
+    && (options.databaseURL.isEmpty || options.jwtSecret.isEmpty
+        || (options.serviceKey.isEmpty && ["fanout", "targeted", "bulk"].contains(scenario)))
 {
     say("loadtest: \(scenario) needs --database-url, --jwt-secret and (for events) --service-key of the hub under test")
     exit(2)
@@ -78,6 +85,7 @@ do {
     case "idle": try HubScenarios.idle(context)
     case "fanout": try HubScenarios.fanout(context)
     case "targeted": try HubScenarios.targeted(context)
+    case "bulk": try HubScenarios.bulk(context)
     case "churn": try HubScenarios.churn(context)
     case "ws-echo": Scenarios.echo(options, loops: loops, factory: factory)
     default: Scenarios.broadcast(options, loops: loops, factory: factory)
