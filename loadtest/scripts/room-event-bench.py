@@ -65,7 +65,8 @@ try:
         handle.seek(start_offset)
         lines = [l for l in handle if "LOG:  statement:" in l or "LOG:  execute" in l]
     statements = [l for l in lines if "ALTER DATABASE" not in l and "count(*)" not in l]
-    transactions = sum(1 for l in statements if l.rstrip().endswith("BEGIN"))
+    # Statements outside BEGIN ... COMMIT are each a transaction of their own.
+    transactions = sum(1 for l in statements if l.rstrip().endswith("BEGIN")) or len(statements)
     stored = int(psql(f"SELECT count(*) FROM notifications WHERE event_id = {int(answer['event_id'])}"))
     print(f"room of {N} members: HTTP {response.status}, {answer['count']} notifications in the answer, "
           f"{stored} stored, {elapsed * 1000:.0f} ms to 202, {len(statements)} statements "

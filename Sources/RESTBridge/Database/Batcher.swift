@@ -16,6 +16,7 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private let cost: @Sendable (Input) -> Int
     private let isolateFailures: Bool
     private let run: Run
+    private let afterBatch: (@Sendable ([Output]) -> Void)?
     private let state = Mutex<(waiting: [Waiter], inFlight: Int)>(([], 0))
 
     /// - Parameters:
@@ -25,9 +26,13 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     ///     costlier than that alone still goes, alone).
     ///   - isolateFailures: when a batch of several fails, each request is tried again alone, so
     ///     one bad request fails only itself (writes); otherwise the batch's callers share the error.
+    ///   - afterBatch: runs with a batch's outputs once its callers have them and before the next
+    ///     batch starts (work that must follow commit order, such as live pushes, without holding
+    ///     the callers' answers back).
     public init(pool: DatabasePool, maxInFlight: Int = 1, maxCost: Int = 1000, cost: @escaping @Sendable (Input) -> Int = { _ in 1 },
-                isolateFailures: Bool = false, run: @escaping Run)
+                isolateFailures: Bool = false, afterBatch: (@Sendable ([Output]) -> Void)? = nil, run: @escaping Run)
     {
+        self.afterBatch = afterBatch
         self.pool = pool
         self.maxInFlight = max(1, maxInFlight)
         self.maxCost = max(1, maxCost)
@@ -83,10 +88,13 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
             switch answer {
             case .success(let outputs):
                 for (waiter, output) in zip(batch, outputs) { waiter.done(.success(output)) }
+                afterBatch?(outputs)
             case .failure(let error):
                 if isolateFailures, batch.count > 1, let connection = try? connection.get() {
                     for waiter in batch {
-                        waiter.done(Result { try run(connection, [waiter.input])[0] })
+                        let alone = Result { try run(connection, [waiter.input]) }
+                        waiter.done(alone.map { $0[0] })
+                        if case .success(let outputs) = alone { afterBatch?(outputs) }
                     }
                 } else {
                     for waiter in batch { waiter.done(.failure(error)) }

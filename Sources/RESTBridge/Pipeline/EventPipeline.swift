@@ -33,8 +33,8 @@ public final class EventPipeline: Sendable {
     public init(pool: DatabasePool, hub: ChannelHub, onQueued: @escaping @Sendable () -> Void = {}) {
         self.hub = hub
         batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: Self.maxEventsPerRequest, cost: { $0.count },
-                          isolateFailures: true) { connection, groups in
-            let results = try Self.store(groups.flatMap { $0 }, on: connection, hub: hub)
+                          isolateFailures: true, afterBatch: { Self.push($0.flatMap { $0 }, hub: hub) }) { connection, groups in
+            let results = try Self.store(groups.flatMap { $0 }, on: connection)
             if results.contains(where: { $0.deliveriesQueued > 0 }) { onQueued() }
             var rest = results[...]
             return groups.map { group in
@@ -51,12 +51,9 @@ public final class EventPipeline: Sendable {
         return try await batcher.submit(events)
     }
 
-    /// One statement for the whole batch, then the pushes (encoded once per notification; the
-    /// channel frames each once for all of its recipient's sessions).
-    private static func store(_ events: [EventRequest], on connection: PostgresConnection, hub: ChannelHub) throws -> [Result] {
+    /// One statement for the whole batch.
+    private static func store(_ events: [EventRequest], on connection: PostgresConnection) throws -> [Result] {
         let stored = try EventStore.store(events, on: connection)
-        let now = WallClock.nowMillis()
-        var messages: [ChannelMessage] = []
         var results: [Result] = []
         results.reserveCapacity(events.count)
         for (event, outcome) in zip(events, stored) {
@@ -64,17 +61,28 @@ public final class EventPipeline: Sendable {
                 StoredNotification(id: row.id, recipientID: row.recipientID, event: event, eventID: outcome.eventID,
                                    language: row.language, deliveryMethod: row.deliveryMethod, createdAt: outcome.createdAt)
             }
-            for notification in notifications {
-                messages.append(ChannelMessage(notification.recipientID.map { .user($0) } ?? .everyone,
-                                               json: notification.push(now: now), notificationID: notification.id))
-            }
             results.append(Result(eventID: outcome.eventID,
                                   notificationIDs: outcome.duplicate ? outcome.existingIDs : notifications.map(\.id),
                                   duplicate: outcome.duplicate,
                                   deliveriesQueued: outcome.notifications.reduce(0) { $0 + $1.queuedDeliveries },
                                   notifications: notifications))
         }
-        hub.publish(messages)
         return results
+    }
+
+    /// The live pushes of a committed batch, after its callers have their answers and before the
+    /// next batch: each notification encoded once (the channel frames it once for all of its
+    /// recipient's sessions), all of them handed to the hub together.
+    private static func push(_ results: [Result], hub: ChannelHub) {
+        let now = WallClock.nowMillis()
+        var messages: [ChannelMessage] = []
+        messages.reserveCapacity(results.reduce(0) { $0 + $1.notifications.count })
+        for result in results {
+            for notification in result.notifications {
+                messages.append(ChannelMessage(notification.recipientID.map { .user($0) } ?? .everyone,
+                                               json: notification.push(now: now), notificationID: notification.id))
+            }
+        }
+        hub.publish(messages)
     }
 }
