@@ -137,6 +137,38 @@ enum Scenarios {
                   "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max])
     }
 
+    /// `ws-churn`: C slots each connect, upgrade on /ws/echo/ (no token, no database), close and
+    /// reconnect, for T seconds: the raw upgrade rate that `churn` (JWT + `connected`) is compared to.
+    static func churn(_ options: Options, factory: ClientFactory) {
+        let upgrades = Counter(), errors = Counter()
+        let deadline = Date().addingTimeInterval(options.seconds)
+        let path = options.path.isEmpty ? "/ws/echo/" : options.path
+        @Sendable func open(_ slot: Int) {
+            guard Date() < deadline else { return }
+            factory.connect(index: slot, path: path) { client in
+                var opened = false
+                client.onOpen = { client in
+                    opened = true
+                    upgrades.add()
+                    client.connection?.close()
+                }
+                client.onClose = { _ in
+                    if !opened { errors.add() }
+                    open(slot)
+                }
+            }
+        }
+        for slot in 0..<options.connections { open(slot) }
+        Thread.sleep(forTimeInterval: options.seconds + 0.5)
+        report("ws-churn", [
+            ("concurrent slots", "\(options.connections)"),
+            ("upgrades (no token, no database)", "\(upgrades.current)"),
+            ("upgrades per second", String(format: "%.0f", Double(upgrades.current) / options.seconds)),
+            ("errors", "\(errors.current)"),
+        ], json: ["slots": options.connections, "upgrades": upgrades.current,
+                  "upgrades_per_second": Double(upgrades.current) / options.seconds, "errors": errors.current])
+    }
+
     /// N connections on /ws/broadcast/; one of them publishes `messages` messages, each stamped;
     /// every receipt's latency is measured from the publish. The server frames each message once.
     static func broadcast(_ options: Options, loops: [EventLoop], factory: ClientFactory) {

@@ -18,6 +18,7 @@ let usage = """
         these need --database-url URL --jwt-secret S --service-key K (the hub's own); their
         sessions live in worker processes, as many as the descriptor limit needs [--processes P]
       ws-echo       --connections C --seconds T     round trips on /ws/echo/ (hubd with HUB_ENABLE_ECHO=1)
+      ws-churn      --connections C --seconds T     upgrade on /ws/echo/ and close, C slots (the raw rate beside churn)
       ws-broadcast  --connections N --messages M    one publisher, N receivers on /ws/broadcast/
                     [--pid P]                       also report the server's memory per connection
                     [--message-bytes B]             size of each message (default 40)
@@ -28,7 +29,7 @@ let usage = """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 let hubScenarios = ["idle", "fanout", "targeted", "bulk", "churn"]
-let scenarios = hubScenarios + ["ws-echo", "ws-broadcast"]
+let scenarios = hubScenarios + ["ws-echo", "ws-churn", "ws-broadcast"]
 // `loadtest worker <scenario> …`: a session-holding process started by the parent (WorkerFleet).
 let isWorker = arguments.first == "worker"
 if isWorker { arguments.removeFirst() }
@@ -88,6 +89,7 @@ do {
     case "bulk": try HubScenarios.bulk(context)
     case "churn": try HubScenarios.churn(context)
     case "ws-echo": Scenarios.echo(options, loops: loops, factory: factory)
+    case "ws-churn": Scenarios.churn(options, factory: factory)
     default: Scenarios.broadcast(options, loops: loops, factory: factory)
     }
 } catch {

@@ -1,22 +1,39 @@
 #!/bin/sh
-# `make bench`: the standard benchmark matrix, bounded in time (a few minutes), against release
-# builds on this machine. Rewrites bench/results.md with the date, machine, commit and commands.
+# `make bench`: the standard benchmark matrix, bounded in time (about ten minutes), against release
+# builds on this machine. Rewrites bench/results.md with the date, machine, commit and commands,
+# and a summary of the targets: each channel figure beside the raw transport figure of the same
+# run (this machine is noisy, so ratios within one run are what compare).
 set -eu
 cd "$(dirname "$0")/../.."
 swift build -c release >/dev/null
 OUT=bench/results.md
 TMP=$(mktemp)
+FIGURES=$(mktemp)
 PORT=18090
 SECRET=bench-secret-0123456789abcdef0123456789
+LT=.build/release/loadtest
 
 start_hubd() {
     HUB_JWT_SECRET=$SECRET HUB_HOST=127.0.0.1 HUB_PORT=$PORT HUB_THREADS=2 HUB_ENABLE_ECHO=1 HUB_LOG_LEVEL=warning \
-        HUB_MAX_CONNECTIONS=200000 .build/release/hubd >/dev/null 2>&1 &
+        HUB_MAX_CONNECTIONS=200000 "$@" .build/release/hubd >/dev/null 2>&1 &
     HUBD_PID=$!
-    for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/api/health/" >/dev/null 2>&1 && return; sleep 0.1; done
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/health/" >/dev/null 2>&1 && return; sleep 0.1; done
 }
 stop_hubd() { kill "$HUBD_PID" 2>/dev/null || true; wait "$HUBD_PID" 2>/dev/null || true; }
 trap stop_hubd EXIT
+
+# run LABEL loadtest-arguments…: prints the command and its output in a block; keeps its JSON line.
+run() {
+    label=$1
+    shift
+    echo '```'
+    echo "\$ loadtest $*" | sed "s/--pid [0-9]*/--pid <hubd>/; s/--database-url [^ ]*/--database-url <local>/; s/--jwt-secret [^ ]*/--jwt-secret <secret>/; s/--service-key [^ ]*/--service-key <key>/"
+    # shellcheck disable=SC2068
+    SWIFT_BACKTRACE=enable=no timeout 600 $LT "$@" 2>&1 | tee "$FIGURES.last" | sed "s/$HUBD_PID/<hubd>/"
+    echo '```'
+    echo
+    grep '^{' "$FIGURES.last" | tail -1 | sed "s/^/$label /" >> "$FIGURES" || true
+}
 
 {
     echo "# Benchmarks"
@@ -27,7 +44,9 @@ trap stop_hubd EXIT
     echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
     echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
     echo "- swift: $(swift --version 2>/dev/null | head -1)"
-    echo "- hubd: release build, HUB_THREADS=2, HUB_LOG_LEVEL=warning"
+    echo "- hubd: release build, HUB_THREADS=2, HUB_LOG_LEVEL=warning; PostgreSQL 15 of the project's own (scripts/pg-local.sh)"
+    echo
+    echo "@SUMMARY@"
     echo
     echo "## HTTP keep-alive: GET /api/health/, 100 connections"
     echo
@@ -36,76 +55,58 @@ trap stop_hubd EXIT
     loadtest/scripts/http-bench.sh 3 10
     echo '```'
     echo
-    echo "## WebSocket echo round trips: 100 connections, 10 s"
+    echo "## The raw transport: no database, no REST (hubd with HUB_ENABLE_ECHO=1)"
+    echo
+    echo "What the channel figures below are compared to. \`ws-broadcast\` frames each message once and"
+    echo "queues the same bytes on every connection; with 20 messages of 770 bytes (the size of a"
+    echo "notification push) it is the ceiling of the fanout burst. \`ws-churn\` upgrades and closes with no"
+    echo "token and no database: the ceiling of \`churn\`. Its memory per connection is the ceiling of \`idle\`."
     echo
     start_hubd
-    echo '```'
-    echo "\$ loadtest ws-echo --port $PORT --connections 100 --seconds 10"
-    .build/release/loadtest ws-echo --port $PORT --connections 100 --seconds 10
-    echo '```'
+    run raw-echo ws-echo --port $PORT --connections 100 --seconds 10
     stop_hubd
-    echo
-    echo "## WebSocket broadcast: one publisher, 10,000 receivers, 100 messages sent back to back"
-    echo
-    echo "Each message is framed once by the server and the same bytes are queued on every connection."
-    echo "Latency is from the publish to the receipt, so with a burst of 100 messages it includes the"
-    echo "queueing of the whole burst (1,000,000 deliveries)."
-    echo
     start_hubd
-    echo '```'
-    echo "\$ loadtest ws-broadcast --port $PORT --connections 10000 --messages 100 --pid <hubd>"
-    .build/release/loadtest ws-broadcast --port $PORT --connections 10000 --messages 100 --pid "$HUBD_PID"
-    echo '```'
+    run raw-broadcast ws-broadcast --port $PORT --connections 10000 --messages 100 --pid "$HUBD_PID"
     stop_hubd
-    echo
-    echo "The same transport with the shape of the fanout scenario below: 20 messages of 770 bytes (the size"
-    echo "of a notification push) to 10,000 connections, with no database and no REST in the path. It is"
-    echo "the ceiling of \`fanout\` on this machine: loopback TCP costs the kernel per byte and per wake-up."
-    echo
     start_hubd
-    echo '```'
-    echo "\$ loadtest ws-broadcast --port $PORT --connections 10000 --messages 20 --message-bytes 770"
-    .build/release/loadtest ws-broadcast --port $PORT --connections 10000 --messages 20 --message-bytes 770
-    echo '```'
+    run raw-broadcast-770 ws-broadcast --port $PORT --connections 10000 --messages 20 --message-bytes 770
     stop_hubd
-    echo
-    echo "## The channel under load: loadtest idle / fanout / targeted / churn"
+    start_hubd
+    run raw-churn ws-churn --port $PORT --connections 100 --seconds 10
+    stop_hubd
+    echo "## The channel under load: idle / fanout / targeted / bulk / churn"
     echo
     echo "Authenticated /ws/notifications/ sessions (users inserted in PostgreSQL, tokens minted with"
     echo "the shared secret), events posted over REST with a service key, latency from a monotonic"
-    echo "timestamp carried in the event. hubd with HUB_DATABASE_URL (local PostgreSQL, 4 pool workers)."
-    echo "loadtest runs as SCHED_BATCH, so its wake-ups do not preempt hubd (\`--interactive\` turns that off)."
+    echo "timestamp carried in the event, also per 10-second window. hubd on a database created for the"
+    echo "run; \`targeted --fresh-database\` empties the hub's tables again before it starts (a new"
+    echo "deployment). loadtest runs as SCHED_BATCH, so its wake-ups do not preempt hubd."
     echo
     scripts/pg-local.sh fresh-db hub_load >/dev/null
     LURL=$(scripts/pg-local.sh url hub_load)
-    HUB_JWT_SECRET=$SECRET HUB_HOST=127.0.0.1 HUB_PORT=$PORT HUB_THREADS=2 HUB_LOG_LEVEL=warning \
-        HUB_DATABASE_URL=$LURL HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000 \
-        .build/release/hubd >/dev/null 2>&1 &
-    HUBD_PID=$!
-    for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/api/health/" >/dev/null 2>&1 && break; sleep 0.1; done
-    LT="--port $PORT --database-url $LURL --jwt-secret $SECRET --service-key bench-key"
-    for scenario in "idle --connections 19000 --seconds 10 --connect-rate 1000 --processes 2 --pid $HUBD_PID" \
-                    "fanout --connections 10000 --messages 20" \
-                    "fanout --connections 1000 --messages 100 --rate 20" \
-                    "targeted --connections 10000 --rate 1000 --seconds 10" \
-                    "churn --connections 100 --seconds 10"; do
-        echo '```'
-        echo "\$ loadtest $scenario --database-url <local> --jwt-secret <secret> --service-key <key>"
-        # shellcheck disable=SC2086
-        SWIFT_BACKTRACE=enable=no timeout 300 .build/release/loadtest $scenario $LT 2>&1 | sed "s/$HUBD_PID/<hubd>/"
-        echo '```'
-        echo
-    done
+    start_hubd HUB_DATABASE_URL="$LURL" HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000
+    DB="--database-url $LURL --jwt-secret $SECRET --service-key bench-key"
+    # shellcheck disable=SC2086
+    {
+        run targeted targeted --port $PORT --connections 10000 --rate 1000 --seconds 60 --fresh-database $DB
+        run find-max targeted --port $PORT --connections 10000 --find-max --rate 1000 --step-seconds 10 $DB
+        run bulk bulk --port $PORT --connections 10000 --rate 100 --events-per-request 100 --seconds 30 $DB
+        run fanout fanout --port $PORT --connections 10000 --messages 20 $DB
+        run fanout-paced fanout --port $PORT --connections 1000 --messages 100 --rate 20 $DB
+        run churn churn --port $PORT --connections 100 --seconds 10 $DB
+        run idle idle --port $PORT --connections 19000 --seconds 10 --connect-rate 1000 --processes 2 --pid "$HUBD_PID" $DB
+    }
     stop_hubd
     echo "## One event to a room of 10,000 members"
     echo
-    echo "POST /api/v1/events/ with \`recipients.rooms\`: 10,000 notifications stored in one transaction"
-    echo "(statements counted from PostgreSQL's statement log), then 202."
+    echo "POST /api/v1/events/ with \`recipients.rooms\`: 10,000 notifications stored by one statement, then 202."
     echo
     echo '```'
     echo "\$ loadtest/scripts/room-event-bench.py 10000"
-    python3 loadtest/scripts/room-event-bench.py 10000
+    python3 loadtest/scripts/room-event-bench.py 10000 | tee "$FIGURES.last"
     echo '```'
+    grep '^{' "$FIGURES.last" | tail -1 | sed "s/^/room /" >> "$FIGURES" || true
 } > "$TMP"
-mv "$TMP" "$OUT"
+python3 loadtest/scripts/bench-summary.py "$FIGURES" "$TMP" > "$OUT"
+rm -f "$TMP" "$FIGURES" "$FIGURES.last"
 cat "$OUT"

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Writes the summary of `make bench`: each target of the event path with the figure of this run
+and, where the target is a ratio, the raw transport figure it is compared to.
+Usage: bench-summary.py FIGURES REPORT  (FIGURES: lines "label {json}"; REPORT has @SUMMARY@)."""
+import json
+import sys
+
+figures = {}
+with open(sys.argv[1]) as handle:
+    for line in handle:
+        label, _, text = line.partition(" ")
+        try:
+            figures[label] = json.loads(text)
+        except json.JSONDecodeError:
+            pass
+
+
+def get(label, key):
+    return figures.get(label, {}).get(key)
+
+
+def fmt(value, unit=""):
+    if value is None:
+        return "not measured"
+    return f"{value:,.0f}{unit}" if abs(value) >= 100 else f"{value:.1f}{unit}"
+
+
+rows = []
+
+
+def target(name, figure, goal, met):
+    rows.append((name, figure, goal, "not measured" if met is None else ("met" if met else "missed")))
+
+
+t = figures.get("targeted", {})
+worst = t.get("worst_window_p99_ms")
+complete = t.get("accepted") == t.get("posted") and t.get("received") == t.get("accepted")
+target("targeted: 10,000 sessions, 1,000 events/s for 60 s, fresh database",
+       f"worst 10-s window p99 {fmt(worst, ' ms')}; {t.get('accepted')} of {t.get('posted')} accepted, "
+       f"{t.get('received')} received",
+       "p99 <= 20 ms in every window, all received", None if worst is None else (worst <= 20 and complete))
+held = get("find-max", "max_events_per_second")
+target("targeted --find-max", f"{fmt(held, ' events/s')} held with p99 <= 50 ms", ">= 3,000 events/s",
+       None if held is None else held >= 3000)
+b = figures.get("bulk", {})
+target("bulk: 100 events per request", f"{fmt(b.get('notifications_per_second'), ' notifications/s')}, p99 "
+       f"{fmt(b.get('p99_ms'), ' ms')}, {b.get('received')} of {b.get('expected')} received",
+       ">= 10,000/s, p99 <= 50 ms", None if not b else (b.get("notifications_per_second", 0) >= 9900
+                                                        and b.get("p99_ms", 1e9) <= 50
+                                                        and b.get("received") == b.get("expected")))
+burst, raw = get("fanout", "deliveries_per_second"), get("raw-broadcast-770", "deliveries_per_second")
+ratio = burst / raw if burst and raw else None
+target("burst to everyone, 10,000 x 20", f"{fmt(burst, '/s')} against raw ws-broadcast {fmt(raw, '/s')}: "
+       f"{'n/a' if ratio is None else f'{ratio:.2f}'}", ">= 0.8 of raw", None if ratio is None else ratio >= 0.8)
+room = get("room", "ms_to_202")
+target("one event to a room of 10,000", f"{fmt(room, ' ms')} to the 202", "<= 150 ms", None if room is None else room <= 150)
+churn, raw_churn = get("churn", "handshakes_per_second"), get("raw-churn", "upgrades_per_second")
+ratio = churn / raw_churn if churn and raw_churn else None
+target("churn with JWT", f"{fmt(churn, '/s')} against raw upgrades {fmt(raw_churn, '/s')}: "
+       f"{'n/a' if ratio is None else f'{ratio:.2f}'}", ">= 0.8 of raw", None if ratio is None else ratio >= 0.8)
+idle, raw_idle = get("idle", "server_bytes_per_connection"), get("raw-broadcast", "server_bytes_per_connection")
+target("idle: memory per authenticated session", f"{fmt(idle, ' B')} (raw WebSocket {fmt(raw_idle, ' B')})",
+       "<= 1,100 B", None if idle is None else idle <= 1100)
+
+lines = ["## Summary: the event path's targets in this run", "",
+         "| target | this run | goal | |", "| --- | --- | --- | --- |"]
+lines += [f"| {name} | {figure} | {goal} | {status} |" for name, figure, goal, status in rows]
+with open(sys.argv[2]) as handle:
+    print(handle.read().replace("@SUMMARY@", "\n".join(lines)), end="")
