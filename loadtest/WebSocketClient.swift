@@ -9,7 +9,8 @@ final class WebSocketClient: ConnectionHandler {
     /// Extra request headers (an `Authorization: Bearer` token).
     var headers: [String] = []
     private var handshakeDone = false
-    private var pending: [UInt8] = []
+    /// The handshake's answer, read by the hub's HTTP codec.
+    private var handshake = HTTPResponseReader(limits: .init(maxHeaderBytes: 16 * 1024))
     private var decoder = WebSocketFrameDecoder(configuration: .init(maxMessageBytes: 16 << 20, expectMasked: false))
     private(set) var connection: Connection?
     var onOpen: ((WebSocketClient) -> Void)?
@@ -37,17 +38,6 @@ final class WebSocketClient: ConnectionHandler {
         Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
     }
 
-    /// Where the response head ends (after CR LF CR LF), by a plain byte scan (Foundation's
-    /// generic `firstRange(of:)` was another tenth of the churn generator's time).
-    private static func headEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 4 else { return nil }
-        for index in 3..<bytes.count where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10
-            && bytes[index - 3] == 13 {
-            return index + 1
-        }
-        return nil
-    }
-
     func send(text: [UInt8]) {
         let key = (UInt8.random(in: 0...255), UInt8.random(in: 0...255), UInt8.random(in: 0...255), UInt8.random(in: 0...255))
         connection?.send(WebSocketFrameEncoder.frame(.text, payload: text, maskKey: key))
@@ -55,16 +45,21 @@ final class WebSocketClient: ConnectionHandler {
 
     func received(_ bytes: UnsafeRawBufferPointer, on connection: Connection) {
         if !handshakeDone {
-            pending.append(contentsOf: bytes)
-            guard let end = Self.headEnd(pending) else { return }
-            guard pending.starts(with: Array("HTTP/1.1 101".utf8)) else {
-                let statusLine = String(decoding: pending.prefix(while: { $0 != 13 }), as: UTF8.self)
-                FileHandle.standardError.write(Data("upgrade refused: \(statusLine)\n".utf8))
+            let response: HTTPClientResponse
+            do {
+                guard let answer = try handshake.read(bytes) else { return }
+                response = answer
+            } catch {
+                FileHandle.standardError.write(Data("malformed upgrade response: \(error.message)\n".utf8))
+                return connection.close()
+            }
+            guard response.status == 101 else {
+                FileHandle.standardError.write(Data("upgrade refused: \(response.status) \(response.reason)\n".utf8))
                 return connection.close()
             }
             handshakeDone = true
-            let rest = Array(pending[end...])
-            pending = []
+            let rest = handshake.leftover
+            handshake = HTTPResponseReader(limits: .init(maxHeaderBytes: 0))
             onOpen?(self)
             if !rest.isEmpty { rest.withUnsafeBytes { decode($0, connection) } }
             return

@@ -1,3 +1,4 @@
+import Hub
 import Testing
 @testable import NotifyDrivers
 
@@ -10,7 +11,7 @@ import Testing
 
 @Suite struct ProviderAnswerTests {
     private func response(_ status: Int, _ json: String, headers: [String: String] = [:]) -> HTTPClientResponse {
-        HTTPClientResponse(status: status, headers: headers, body: Array(json.utf8), keepAlive: true)
+        HTTPClientResponse(status: status, headers: HTTPHeaders(headers.map { ($0.key, $0.value) }), body: Array(json.utf8))
     }
 
     @Test func telegramAnswers() {

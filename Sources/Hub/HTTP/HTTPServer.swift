@@ -1,7 +1,7 @@
 /// What every HTTP connection of a server shares: routes, limits, timeouts, CORS, the access log.
 public final class HTTPServer: Sendable {
     public struct Configuration: Sendable {
-        public var limits = HTTPRequestParser.Limits()
+        public var limits = HTTPParser.Limits()
         /// A request head must be complete this long after its first byte (and after connect): else 408.
         public var headerTimeoutMillis: Int64 = 10_000
         /// A body must make progress at least this often: else 408.

@@ -5,7 +5,7 @@ final class HTTPServerConnection: ConnectionHandler {
     private enum Waiting { case idle, head, body, handler }
 
     private let server: HTTPServer
-    private var parser: HTTPRequestParser
+    private var parser: HTTPParser
     private var pending: [UInt8] = []
     private var serial: UInt64 = 0
     private var inFlight: InFlight?
@@ -25,7 +25,7 @@ final class HTTPServerConnection: ConnectionHandler {
 
     init(server: HTTPServer) {
         self.server = server
-        parser = HTTPRequestParser(limits: server.configuration.limits)
+        parser = HTTPParser(role: .request, limits: server.configuration.limits)
     }
 
     func connectionOpened(_ connection: Connection) {
@@ -58,7 +58,7 @@ final class HTTPServerConnection: ConnectionHandler {
         switch waiting {
         case .idle, .handler:
             connection.close()
-        case .head where pending.isEmpty && !parser.isMidRequest:
+        case .head where pending.isEmpty && !parser.isMidMessage:
             connection.close()
         case .head, .body:
             fail(.requestTimeout, code: "REQUEST_TIMEOUT", message: "Request not received in time", on: connection)
@@ -109,6 +109,8 @@ final class HTTPServerConnection: ConnectionHandler {
                 if used == 0 { return offset }
             case .request(let request):
                 dispatch(request, on: connection)
+            case .response:
+                preconditionFailure("a request parser never yields a response")
             case .error(let error):
                 fail(error.status, code: error.errorCode, message: error.message, on: connection)
                 return input.count

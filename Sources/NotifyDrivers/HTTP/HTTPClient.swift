@@ -24,6 +24,8 @@ public final class HTTPClient: Sendable {
 
     public typealias Completion = @Sendable (Result<HTTPClientResponse, TransportError>) -> Void
     public static let maxBody = 1 << 20
+    /// What the client accepts from a provider: heads up to 64 KiB, bodies up to `maxBody`.
+    static let responseLimits = HTTPParser.Limits(maxHeaderBytes: 64 * 1024, maxHeaderCount: 200, maxBodyBytes: maxBody)
 
     private let loop: EventLoop
     private let pools: HTTPPools
@@ -181,7 +183,7 @@ final class HTTPHostPool {
     private func open(with request: PendingHTTPRequest) {
         do {
             let session = try target.secure ? TLSSession(host: target.host, options: owner.tls) : nil
-            let handler = HTTPClientConnection(pool: self, tls: session, timeouts: owner.timeouts, maxBody: HTTPClient.maxBody)
+            let handler = HTTPClientConnection(pool: self, tls: session, timeouts: owner.timeouts)
             handler.start(request)
             let (socket, _) = try Socket.connect(to: target.address)
             // Counted before adopting: a handshake that fails at once reports the close inside adopt.

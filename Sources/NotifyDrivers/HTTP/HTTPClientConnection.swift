@@ -24,26 +24,24 @@ final class HTTPClientConnection: ConnectionHandler {
     private let pool: HTTPHostPool
     private let tls: TLSSession?
     private let timeouts: HTTPClient.Timeouts
-    private let maxBody: Int
     private var connection: Connection?
     private var handshakeDone: Bool
     private var phase = Phase.connecting
     private var current: PendingHTTPRequest?
-    private var parser = HTTPResponseParser(maxBody: 0)
+    private var reader = HTTPResponseReader(limits: HTTPClient.responseLimits)
     private(set) var served = 0
 
-    init(pool: HTTPHostPool, tls: TLSSession?, timeouts: HTTPClient.Timeouts, maxBody: Int) {
+    init(pool: HTTPHostPool, tls: TLSSession?, timeouts: HTTPClient.Timeouts) {
         self.pool = pool
         self.tls = tls
         self.timeouts = timeouts
-        self.maxBody = maxBody
         handshakeDone = tls == nil
     }
 
     /// Starts `request` on this connection (fresh, or idle in the pool).
     func start(_ request: PendingHTTPRequest) {
         current = request
-        parser = HTTPResponseParser(maxBody: maxBody, expectsBody: request.expectsBody)
+        reader = HTTPResponseReader(limits: HTTPClient.responseLimits, toHEAD: !request.expectsBody)
         guard let connection else { return }
         if phase == .idle { phase = .sending }
         connection.setTimeout(millis: phase == .connecting ? timeouts.connectMillis : timeouts.responseMillis)
@@ -90,9 +88,10 @@ final class HTTPClientConnection: ConnectionHandler {
     func peerClosed(_ connection: Connection) {
         if current != nil {
             do {
-                succeed(try parser.finish())
+                succeed(try reader.finish())
             } catch {
-                retryOrFail(error as? TransportError ?? TransportError("\(error)"))
+                retryOrFail(TransportError(reader.started ? "connection to \(pool.name) closed in the middle of the response"
+                    : "connection to \(pool.name) closed before a response"))
             }
         }
         connection.close()
@@ -154,9 +153,17 @@ final class HTTPClientConnection: ConnectionHandler {
             // Bytes nobody asked for: the connection cannot be trusted for the next request.
             return connection.close()
         }
-        if let response = try parser.feed(bytes) {
+        let answer: HTTPClientResponse?
+        do {
+            answer = try reader.read(bytes)
+        } catch {
+            throw TransportError("malformed response from \(pool.name): \(error.message)")
+        }
+        if let response = answer {
+            // Bytes beyond the answer were never asked for: the connection cannot be trusted for the next one.
+            let reusable = response.keepAlive && reader.leftover.isEmpty
             succeed(response)
-            if response.keepAlive {
+            if reusable {
                 phase = .idle
                 connection.setTimeout(millis: timeouts.idleMillis)
                 pool.idle(self)
@@ -183,7 +190,7 @@ final class HTTPClientConnection: ConnectionHandler {
     private func retryOrFail(_ error: TransportError) {
         guard let request = current else { return }
         current = nil
-        if served > 0 && !parser.started && !request.retried {
+        if served > 0 && !reader.started && !request.retried {
             request.retried = true
             pool.enqueue(request)
         } else {

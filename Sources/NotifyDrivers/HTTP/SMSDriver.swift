@@ -1,4 +1,5 @@
 import Foundation
+import Hub
 
 /// SMS through an HTTP gateway, chosen by `HUB_SMS_URL`: by default a JSON webhook
 /// (`POST {"to", "text", "from"}`), or with `?format=twilio` a Twilio-compatible form POST

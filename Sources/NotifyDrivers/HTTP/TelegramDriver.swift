@@ -1,4 +1,5 @@
 import Foundation
+import Hub
 
 /// Telegram Bot API `sendMessage`. 429 waits `parameters.retry_after`; 403 (the user blocked the
 /// bot) fails for good, and the outbox then turns the user's Telegram switch off.
