@@ -39,9 +39,9 @@ public struct Delivery: Sendable {
 }
 
 /// A delivery channel's driver (email over SMTP, Telegram, SMS…), called from the outbox's worker
-/// threads, never from an event loop. `send` answers exactly once through `completion`: the HTTP
-/// drivers at once, with the answer coming later from the client's loop (many in flight); the SMTP
-/// driver after its session, on the calling thread. Every path has a timeout, so it always answers.
+/// threads, never from an event loop. `send` answers exactly once through `completion`, later, from
+/// the delivery loop where the driver's non-blocking client runs (many sends in flight, none
+/// holding the calling thread). Every path has a timeout, so it always answers.
 public protocol DeliveryDriver: AnyObject {
     var channel: DeliveryChannel { get }
     func send(_ delivery: Delivery, completion: @escaping @Sendable (DeliveryOutcome) -> Void)

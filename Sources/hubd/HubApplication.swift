@@ -50,18 +50,22 @@ struct HubApplication {
     static func makeOutbox(_ configuration: HubConfiguration, logger: Logger) throws -> OutboxWorker? {
         guard let url = configuration.databaseURL else { return nil }
         var drivers: [(DeliveryChannel, OutboxWorker.DriverFactory)] = []
-        if let smtp = configuration.smtpURL, let from = configuration.smtpFrom {
-            var smtpSettings = try SMTPConfiguration(url: smtp, from: from)
+        let smtp = try configuration.smtpURL.flatMap { url in
+            try configuration.smtpFrom.map { from in try SMTPConfiguration(url: url, from: from) }
+        }
+        guard smtp != nil || configuration.telegramBotToken != nil || configuration.smsURL != nil else { return nil }
+        // One delivery loop of its own carries every SMTP session and every Telegram and SMS request,
+        // all non-blocking: a slow provider holds no thread and delays no other.
+        let loop = try EventLoop(index: 0, name: "hub-delivery")
+        loop.sweepIntervalMillis = 100
+        loop.start()
+        let timeout = Int64(configuration.deliveryTimeout) * 1000
+        if var smtpSettings = smtp {
             smtpSettings.timeoutSeconds = Double(configuration.deliveryTimeout)
             let settings = smtpSettings
-            drivers.append((.email, { EmailDriver(configuration: settings) }))
+            drivers.append((.email, { EmailDriver(configuration: settings, loop: loop) }))
         }
         if configuration.telegramBotToken != nil || configuration.smsURL != nil {
-            // One non-blocking HTTP client on a loop of its own carries every Telegram and SMS request.
-            let loop = try EventLoop(index: 0, name: "hub-delivery")
-            loop.sweepIntervalMillis = 100
-            loop.start()
-            let timeout = Int64(configuration.deliveryTimeout) * 1000
             let client = HTTPClient(loop: loop, tls: TLSOptions(caFile: configuration.tlsCAFile),
                                     timeouts: .init(connectMillis: timeout, responseMillis: timeout))
             if let token = configuration.telegramBotToken {

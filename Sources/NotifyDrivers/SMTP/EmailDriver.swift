@@ -1,45 +1,52 @@
 import Foundation
+import Hub
 
-/// Email over SMTP. 4xx replies and network faults are retried; 5xx replies fail for good. The
-/// connection stays open for the next message of this worker.
-public final class EmailDriver: DeliveryDriver {
+/// Email over SMTP, on the delivery event loop. 4xx replies and network faults are retried later;
+/// 5xx replies fail for good. The connection stays open for the next message; a message that
+/// meets a network fault (a kept-open connection the server dropped) gets one fresh try at once.
+public final class EmailDriver: DeliveryDriver, Sendable {
     public let channel = DeliveryChannel.email
     private let configuration: SMTPConfiguration
-    private var client: SMTPClient
+    private let client: SMTPClient
 
-    public init(configuration: SMTPConfiguration) {
+    /// `loop` is the delivery loop (shared with the HTTP drivers); it must be running.
+    public init(configuration: SMTPConfiguration, loop: EventLoop) {
         self.configuration = configuration
-        client = SMTPClient(configuration: configuration)
+        client = SMTPClient(configuration: configuration, loop: loop)
     }
 
-    /// Blocks the calling worker thread for the SMTP session, then answers.
+    /// Answers later, on the loop; the calling thread is not held.
     public func send(_ delivery: Delivery, completion: @escaping @Sendable (DeliveryOutcome) -> Void) {
-        completion(sendNow(delivery))
-    }
-
-    private func sendNow(_ delivery: Delivery) -> DeliveryOutcome {
         let host = configuration.from.split(separator: "@").last.map(String.init) ?? "hub"
         let message = MIMEMessage(
             from: configuration.from, fromName: configuration.fromName, to: delivery.destination, subject: delivery.subject,
             text: delivery.text, html: delivery.html ?? Self.html(delivery),
             messageID: "\(UUID().uuidString.lowercased())@\(host)")
-        for attempt in 0..<2 {
-            do {
-                let reply = try client.send(message)
-                return .delivered(providerID: reply.split(separator: " ").last.map(String.init) ?? reply)
-            } catch let reply as SMTPClient.Reply {
-                if !reply.isTransient && reply.code >= 500 {
-                    return .failed(reason: "SMTP \(reply.code): \(reply.text.prefix(200))")
-                }
-                client.close()
-                return .retry(afterSeconds: 0, reason: "SMTP \(reply.code): \(reply.text.prefix(200))")
-            } catch {
-                // A reused connection may have been closed by the server: one fresh try.
-                client.close()
-                if attempt == 1 { return .retry(afterSeconds: 0, reason: "\(error)") }
+        attempt(message, fresh: false, completion: completion)
+    }
+
+    private func attempt(_ message: MIMEMessage, fresh: Bool, completion: @escaping @Sendable (DeliveryOutcome) -> Void) {
+        client.send(message) { [self] result in
+            switch result {
+            case .success(let reply):
+                completion(.delivered(providerID: reply.split(separator: " ").last.map(String.init) ?? reply))
+            case .failure(let failure):
+                if case .transport = failure, !fresh { return attempt(message, fresh: true, completion: completion) }
+                completion(Self.outcome(of: failure))
             }
         }
-        return .retry(afterSeconds: 0, reason: "unreachable")
+    }
+
+    /// What a failed send means for the delivery: 5xx never succeeds, anything else may later.
+    static func outcome(of failure: SMTPClient.Failure) -> DeliveryOutcome {
+        switch failure {
+        case .reply(let reply) where reply.code >= 500:
+            return .failed(reason: "SMTP \(reply.code): \(reply.text.prefix(200))")
+        case .reply(let reply):
+            return .retry(afterSeconds: 0, reason: "SMTP \(reply.code): \(reply.text.prefix(200))")
+        case .transport(let error):
+            return .retry(afterSeconds: 0, reason: error.description)
+        }
     }
 
     static func html(_ delivery: Delivery) -> String {

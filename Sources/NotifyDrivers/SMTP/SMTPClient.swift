@@ -1,122 +1,99 @@
 import Foundation
+import Hub
 
-/// An SMTP client session (RFC 5321): EHLO with HELO fallback, STARTTLS, AUTH PLAIN or LOGIN, and
-/// several messages over one connection. Blocking with timeouts; used from delivery workers only.
-public final class SMTPClient {
-    /// A reply the server gave: its code and text.
-    public struct Reply: Error, CustomStringConvertible {
-        public let code: Int
-        public let text: String
-        public var description: String { "\(code) \(text)" }
-        public var isTransient: Bool { code >= 400 && code < 500 }
+/// An SMTP client on the delivery event loop: messages go out one at a time over one kept-open
+/// connection (plain, STARTTLS or smtps://), non-blocking, so a slow or silent server holds no
+/// thread and delays nothing else on the loop. Host names are resolved on the calling thread
+/// (getaddrinfo blocks), and each message is rendered there too; the loop only moves bytes.
+public final class SMTPClient: Sendable {
+    /// Why a message was not accepted: the server's reply, or a network fault.
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case reply(SMTPReply)
+        case transport(TransportError)
+
+        public var description: String {
+            switch self {
+            case .reply(let reply): "SMTP \(reply.code): \(reply.text)"
+            case .transport(let error): error.description
+            }
+        }
     }
 
-    let configuration: SMTPConfiguration
-    private var connection: BlockingConnection?
-    private var extensions: Set<String> = []
-    private var authMechanisms: Set<String> = []
+    public let configuration: SMTPConfiguration
+    private let loop: EventLoop
+    private let queue: SMTPQueue
+    private let resolver = HostResolver()
 
-    public init(configuration: SMTPConfiguration) {
+    /// `loop` must be running; its sweep interval is the resolution of the timeouts.
+    public init(configuration: SMTPConfiguration, loop: EventLoop) {
         self.configuration = configuration
+        self.loop = loop
+        queue = SMTPQueue(configuration: configuration, loop: loop)
     }
 
-    public var isConnected: Bool { connection != nil }
-
-    public func close() {
-        if let connection { _ = try? command("QUIT", on: connection) }
-        connection?.close()
-        connection = nil
+    /// An idle connection says QUIT when the client goes.
+    deinit {
+        let queue = self.queue
+        loop.execute { queue.closeIdle() }
     }
 
-    /// Opens, greets, secures and authenticates, unless already done.
-    public func open() throws {
-        if connection != nil { return }
-        let connection = try BlockingConnection(host: configuration.host, port: configuration.port,
-                                                timeout: configuration.timeoutSeconds)
-        self.connection = connection
+    /// Sends `message`; `completion` runs once, on the loop, with the server's final reply text
+    /// (often carrying its queue id) or the reason it failed.
+    public func send(_ message: MIMEMessage, completion: @escaping @Sendable (Result<String, Failure>) -> Void) {
+        let address: SocketAddress
         do {
-            if configuration.implicitTLS { try connection.startTLS(configuration.tls) }
-            try expect(try readReply(connection), 220)
-            try hello(connection)
-            if configuration.startTLS != .never && !connection.isTLS {
-                if extensions.contains("STARTTLS") {
-                    try expect(try command("STARTTLS", on: connection), 220)
-                    try connection.startTLS(configuration.tls)
-                    try hello(connection)
-                } else if configuration.startTLS == .required {
-                    throw Reply(code: 530, text: "server does not offer STARTTLS, which HUB_SMTP_URL requires")
-                }
-            }
-            if let user = configuration.username { try authenticate(user, configuration.password ?? "", connection) }
+            address = try resolver.address(host: configuration.host, port: configuration.port)
         } catch {
-            connection.close()
-            self.connection = nil
-            throw error
+            let failure = Failure.transport(error as? TransportError ?? TransportError("\(error)"))
+            return loop.execute { completion(.failure(failure)) }
         }
+        let data = Array((MIMEMessage.dotStuff(message.render()) + ".\r\n").utf8)
+        let job = SMTPJob(from: message.from, to: message.to, data: data, address: address,
+                          completion: completion)
+        let queue = self.queue
+        loop.execute { queue.enqueue(job) }
+    }
+}
+
+/// The client's messages waiting for its one session, and that session. Created on any thread,
+/// then touched only on `loop`.
+/// @unchecked Sendable: every method after init runs on `loop` (reached through execute).
+final class SMTPQueue: @unchecked Sendable {
+    private let configuration: SMTPConfiguration
+    private let loop: EventLoop
+    private var waiting: [SMTPJob] = []
+    private var session: SMTPSession?
+    private var busy = false
+
+    init(configuration: SMTPConfiguration, loop: EventLoop) {
+        self.configuration = configuration
+        self.loop = loop
     }
 
-    private func hello(_ connection: BlockingConnection) throws {
-        let reply = try command("EHLO \(configuration.heloName)", on: connection)
-        if reply.code == 250 {
-            let lines = reply.text.split(separator: "\n").dropFirst().map { $0.uppercased() }
-            extensions = Set(lines.map { String($0.split(separator: " ").first ?? "") })
-            authMechanisms = Set(lines.filter { $0.hasPrefix("AUTH") }.flatMap { $0.split(separator: " ").dropFirst().map(String.init) })
-        } else {
-            try expect(try command("HELO \(configuration.heloName)", on: connection), 250)
-            extensions = []
-        }
+    func enqueue(_ job: SMTPJob) {
+        waiting.append(job)
+        pump()
     }
 
-    private func authenticate(_ user: String, _ password: String, _ connection: BlockingConnection) throws {
-        if authMechanisms.contains("PLAIN") || !authMechanisms.contains("LOGIN") {
-            let token = Data(([0] + Array(user.utf8) + [0] + Array(password.utf8))).base64EncodedString()
-            try expect(try command("AUTH PLAIN \(token)", on: connection), 235)
-        } else {
-            try expect(try command("AUTH LOGIN", on: connection), 334)
-            try expect(try command(Data(user.utf8).base64EncodedString(), on: connection), 334)
-            try expect(try command(Data(password.utf8).base64EncodedString(), on: connection), 235)
-        }
+    func closeIdle() {
+        if !busy { session?.close() }
     }
 
-    /// Sends one message; returns the server's final reply text (often carrying its queue id).
-    public func send(_ message: MIMEMessage) throws -> String {
-        try open()
-        guard let connection else { throw TransportError("not connected") }
-        try expect(try command("MAIL FROM:<\(message.from)>" + (extensions.contains("8BITMIME") ? " BODY=8BITMIME" : ""),
-                               on: connection), 250)
-        let recipient = try command("RCPT TO:<\(message.to)>", on: connection)
-        guard recipient.code == 250 || recipient.code == 251 else {
-            _ = try? command("RSET", on: connection)
-            throw recipient
-        }
-        try expect(try command("DATA", on: connection), 354)
-        try connection.write(MIMEMessage.dotStuff(message.render()) + ".\r\n")
-        let accepted = try readReply(connection)
-        try expect(accepted, 250)
-        return accepted.text
-    }
-
-    private func command(_ line: String, on connection: BlockingConnection) throws -> Reply {
-        try connection.write(line + "\r\n")
-        return try readReply(connection)
-    }
-
-    /// A possibly multi-line reply (`250-…` lines, then `250 …`).
-    private func readReply(_ connection: BlockingConnection) throws -> Reply {
-        var texts: [String] = []
-        while true {
-            let line = try connection.readLine()
-            guard line.count >= 3, let code = Int(line.prefix(3)) else {
-                throw TransportError("malformed SMTP reply: \(line.prefix(80))")
-            }
-            texts.append(String(line.dropFirst(4)))
-            if line.count == 3 || line[line.index(line.startIndex, offsetBy: 3)] != "-" {
-                return Reply(code: code, text: texts.joined(separator: "\n"))
-            }
-        }
-    }
-
-    private func expect(_ reply: Reply, _ code: Int) throws {
-        guard reply.code == code else { throw reply }
+    private func pump() {
+        guard !busy, !waiting.isEmpty else { return }
+        busy = true
+        let job = waiting.removeFirst()
+        // The session holds the queue until it closes, so a message in flight always gets its answer.
+        let current = session ?? SMTPSession(configuration: configuration, loop: loop, onIdle: { _ in
+            self.busy = false
+            self.pump()
+        }, onClosed: { closed in
+            guard closed === self.session else { return }
+            self.session = nil
+            self.busy = false
+            self.pump()
+        })
+        session = current
+        current.send(job)
     }
 }
