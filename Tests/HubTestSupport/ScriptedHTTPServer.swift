@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Hub
 import Synchronization
 
 /// A plain blocking HTTP/1.1 server for client tests: one thread per connection runs `script`,
@@ -15,25 +16,50 @@ public final class ScriptedHTTPServer: @unchecked Sendable {
 
     private let counts = Counts()
 
+    /// One accepted connection, read and written with blocking calls on the script's own thread.
     public final class Peer {
         let fd: Int32
         private var buffer: [UInt8] = []
+        private var parser = HTTPParser(role: .request)
         init(fd: Int32) { self.fd = fd }
 
-        /// The next request's head and body (by Content-Length); nil once the client closed.
+        /// The next request through the hub's own codec: its head as text (request line, then
+        /// each field) and its body; nil once the client closed or sent something malformed.
         public func readRequest() -> (head: String, body: [UInt8])? {
             while true {
-                if let end = buffer.firstRange(of: [13, 10, 13, 10]) {
-                    let head = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
-                    let length = head.split(separator: "\r\n").compactMap { line -> Int? in
-                        let parts = line.split(separator: ":", maxSplits: 1)
-                        guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
-                        return Int(parts[1].trimmingCharacters(in: .whitespaces))
-                    }.first ?? 0
-                    while buffer.count < end.upperBound + length { guard fill() else { return nil } }
-                    let body = Array(buffer[end.upperBound..<end.upperBound + length])
-                    buffer.removeFirst(end.upperBound + length)
-                    return (head, body)
+                let (used, step) = buffer.withUnsafeBytes { parser.parse($0) }
+                buffer.removeFirst(used)
+                switch step {
+                case .request(let request):
+                    let lines = ["\(request.method) \(request.target) \(request.version)"]
+                        + request.headers.map { "\($0.name): \($0.value)" }
+                    return (lines.joined(separator: "\r\n"), request.body)
+                case .response, .error:
+                    return nil
+                case .needMore:
+                    if used == 0 { guard fill() else { return nil } }
+                }
+            }
+        }
+
+        /// One line without its CRLF (for line protocols such as SMTP); nil once the client closed.
+        public func readLine() -> String? {
+            while true {
+                if let newline = buffer.firstIndex(of: 10) {
+                    let line = buffer[..<newline].last == 13 ? buffer[..<(newline - 1)] : buffer[..<newline]
+                    defer { buffer.removeFirst(newline + 1) }
+                    return String(decoding: line, as: UTF8.self)
+                }
+                guard fill() else { return nil }
+            }
+        }
+
+        /// Bytes up to and including `terminator` (an SMTP DATA section ends with CRLF . CRLF).
+        public func read(through terminator: [UInt8]) -> [UInt8]? {
+            while true {
+                if let range = buffer.firstRange(of: terminator) {
+                    defer { buffer.removeFirst(range.upperBound) }
+                    return Array(buffer[..<range.upperBound])
                 }
                 guard fill() else { return nil }
             }

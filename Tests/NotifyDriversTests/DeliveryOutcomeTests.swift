@@ -5,7 +5,23 @@ import Testing
 @Suite struct DeliveryOutcomeTests {
     @Test func channelsUseMadrastiDeliveryMethodNames() {
         #expect(DeliveryChannel.allCases.map(\.rawValue) == ["IN_APP", "EMAIL", "SMS", "TELEGRAM"])
-        #expect(DeliveryOutcome.retry(afterSeconds: 5, reason: "429") != .failed(reason: "429"))
+    }
+
+    /// 5xx replies fail for good; 4xx replies and network faults come back later, with the reason.
+    @Test func smtpFailuresBecomeOutcomes() {
+        #expect(EmailDriver.outcome(of: .reply(SMTPReply(code: 550, text: "5.1.1 no such user")))
+            == .failed(reason: "SMTP 550: 5.1.1 no such user"))
+        #expect(EmailDriver.outcome(of: .reply(SMTPReply(code: 530, text: "STARTTLS required")))
+            == .failed(reason: "SMTP 530: STARTTLS required"))
+        #expect(EmailDriver.outcome(of: .reply(SMTPReply(code: 451, text: "4.7.1 greylisted")))
+            == .retry(afterSeconds: 0, reason: "SMTP 451: 4.7.1 greylisted"))
+        #expect(EmailDriver.outcome(of: .reply(SMTPReply(code: 421, text: "closing")))
+            == .retry(afterSeconds: 0, reason: "SMTP 421: closing"))
+        #expect(EmailDriver.outcome(of: .transport(TransportError("connection reset")))
+            == .retry(afterSeconds: 0, reason: "connection reset"))
+        let long = String(repeating: "x", count: 500)
+        #expect(EmailDriver.outcome(of: .reply(SMTPReply(code: 554, text: long)))
+            == .failed(reason: "SMTP 554: " + String(repeating: "x", count: 200)), "reasons are cut at 200 characters")
     }
 }
 
