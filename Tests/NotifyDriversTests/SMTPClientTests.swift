@@ -162,7 +162,11 @@ final class SMTPTranscript: Sendable {
     /// An SMTP server that accepts and never answers holds no thread and no loop: a Telegram
     /// delivery on the same delivery loop, sent while the email waits, is answered at once.
     @Test func aSilentSMTPServerDoesNotDelayTelegramOnTheSameLoop() throws {
-        let silent = try ScriptedHTTPServer { peer in _ = peer.readLine() }
+        let connected = DispatchSemaphore(value: 0)
+        let silent = try ScriptedHTTPServer { peer in
+            connected.signal()
+            _ = peer.readLine()
+        }
         defer { silent.stop() }
         let telegramServer = try ScriptedHTTPServer { peer in
             while peer.readRequest() != nil {
@@ -181,7 +185,7 @@ final class SMTPTranscript: Sendable {
             emailOutcome.withLock { $0 = outcome }
             emailDone.signal()
         }
-        while silent.accepted == 0 { usleep(1_000) }
+        connected.wait()
         let telegramOutcome = Self.send(telegram, Delivery(channel: .telegram, destination: "42", subject: "", text: "hi"))
         #expect(telegramOutcome == .delivered(providerID: "77"))
         #expect(emailOutcome.withLock { $0 } == nil, "the email is still waiting for its greeting")
