@@ -110,14 +110,19 @@ struct HTTPTarget: Sendable {
 /// @unchecked Sendable: created on any thread, then used only on `loop`.
 final class HTTPPools: @unchecked Sendable {
     let loop: EventLoop
-    let tls: TLSOptions
+    /// The TLS context for https targets, made with the client (or why it could not be).
+    let tls: Result<TLSContext, TransportError>
     let timeouts: HTTPClient.Timeouts
     let maxConnections: Int
     private var pools: [String: HTTPHostPool] = [:]
 
     init(loop: EventLoop, tls: TLSOptions, timeouts: HTTPClient.Timeouts, maxConnections: Int) {
         self.loop = loop
-        self.tls = tls
+        do {
+            self.tls = .success(try TLSContext(options: tls))
+        } catch {
+            self.tls = .failure(error as? TransportError ?? TransportError("\(error)"))
+        }
         self.timeouts = timeouts
         self.maxConnections = maxConnections
     }
@@ -182,7 +187,7 @@ final class HTTPHostPool {
 
     private func open(with request: PendingHTTPRequest) {
         do {
-            let session = try target.secure ? TLSSession(host: target.host, options: owner.tls) : nil
+            let session = try target.secure ? TLSSession(host: target.host, context: owner.tls.get()) : nil
             let handler = HTTPClientConnection(pool: self, tls: session, timeouts: owner.timeouts)
             handler.start(request)
             let (socket, _) = try Socket.connect(to: target.address)

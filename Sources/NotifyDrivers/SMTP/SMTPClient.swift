@@ -61,6 +61,8 @@ public final class SMTPClient: Sendable {
 final class SMTPQueue: @unchecked Sendable {
     private let configuration: SMTPConfiguration
     private let loop: EventLoop
+    /// Made here, off the loop (it may read a CA file), and only when TLS can be used.
+    private let tls: Result<TLSContext, TransportError>
     private var waiting: [SMTPJob] = []
     private var session: SMTPSession?
     private var busy = false
@@ -68,6 +70,15 @@ final class SMTPQueue: @unchecked Sendable {
     init(configuration: SMTPConfiguration, loop: EventLoop) {
         self.configuration = configuration
         self.loop = loop
+        if configuration.implicitTLS || configuration.startTLS != .never {
+            do {
+                tls = .success(try TLSContext(options: configuration.tls))
+            } catch {
+                tls = .failure(error as? TransportError ?? TransportError("\(error)"))
+            }
+        } else {
+            tls = .failure(TransportError("TLS is off for this SMTP server (starttls=never)"))
+        }
     }
 
     func enqueue(_ job: SMTPJob) {
@@ -84,7 +95,7 @@ final class SMTPQueue: @unchecked Sendable {
         busy = true
         let job = waiting.removeFirst()
         // The session holds the queue until it closes, so a message in flight always gets its answer.
-        let current = session ?? SMTPSession(configuration: configuration, loop: loop, onIdle: { _ in
+        let current = session ?? SMTPSession(configuration: configuration, tls: tls, loop: loop, onIdle: { _ in
             self.busy = false
             self.pump()
         }, onClosed: { closed in

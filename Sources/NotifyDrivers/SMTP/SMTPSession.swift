@@ -33,14 +33,14 @@ final class SMTPSession: SMTPTransportDelegate {
     private var extensions: Set<String> = []
     private var authMechanisms: Set<String> = []
 
-    init(configuration: SMTPConfiguration, loop: EventLoop, onIdle: @escaping (SMTPSession) -> Void,
-         onClosed: @escaping (SMTPSession) -> Void)
+    init(configuration: SMTPConfiguration, tls: Result<TLSContext, TransportError>, loop: EventLoop,
+         onIdle: @escaping (SMTPSession) -> Void, onClosed: @escaping (SMTPSession) -> Void)
     {
         self.configuration = configuration
         self.loop = loop
         self.onIdle = onIdle
         self.onClosed = onClosed
-        transport = SMTPTransport(host: configuration.host, tls: configuration.tls)
+        transport = SMTPTransport(host: configuration.host, tls: tls)
         transport.delegate = self
     }
 

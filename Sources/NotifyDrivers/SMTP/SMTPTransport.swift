@@ -17,7 +17,7 @@ protocol SMTPTransportDelegate: AnyObject {
 final class SMTPTransport: ConnectionHandler {
     weak var delegate: SMTPTransportDelegate?
     let host: String
-    private let tlsOptions: TLSOptions
+    private let tlsContext: Result<TLSContext, TransportError>
     private var connection: Connection?
     private var tls: TLSSession?
     private var handshaking = false
@@ -26,9 +26,9 @@ final class SMTPTransport: ConnectionHandler {
     private var undelivered = 0
     private var finished = false
 
-    init(host: String, tls: TLSOptions) {
+    init(host: String, tls: Result<TLSContext, TransportError>) {
         self.host = host
-        tlsOptions = tls
+        tlsContext = tls
     }
 
     var isSecure: Bool { tls != nil && !handshaking }
@@ -74,7 +74,7 @@ final class SMTPTransport: ConnectionHandler {
             throw TransportError("\(host) sent bytes after its STARTTLS reply, before TLS")
         }
         do {
-            tls = try TLSSession(host: host, options: tlsOptions)
+            tls = try TLSSession(host: host, context: tlsContext.get())
         } catch {
             throw error as? TransportError ?? TransportError("\(error)")
         }

@@ -50,28 +50,38 @@ public struct TLSOptions: Sendable {
     }
 }
 
+/// A client TLS context (trusted CAs, verification mode) made once, on the thread that builds a
+/// client, so that no CA file is read on an event loop; every session of that client shares it.
+/// @unchecked Sendable: the SSL_CTX is not changed after init, and OpenSSL locks its reference counts.
+final class TLSContext: @unchecked Sendable {
+    let options: TLSOptions
+    let pointer: OpaquePointer
+
+    init(options: TLSOptions) throws {
+        self.options = options
+        pointer = try options.makeContext()
+    }
+
+    deinit { SSL_CTX_free(pointer) }
+}
+
 /// A TLS client session that never touches a socket: ciphertext goes in and out through memory
 /// BIOs, so it runs on an event loop beside any non-blocking connection. The owner feeds what the
 /// socket read (`receive`), sends what `takeOutput` returns, and reads plaintext with `read`.
 final class TLSSession {
     enum Progress { case done, needMoreInput }
 
-    private let context: OpaquePointer
+    private let context: TLSContext
     private let ssl: OpaquePointer
     /// Owned by `ssl` after SSL_set_bio; kept to read and write them.
     private let input: OpaquePointer
     private let output: OpaquePointer
     private let host: String
 
-    init(host: String, options: TLSOptions) throws {
+    init(host: String, context: TLSContext) throws {
         self.host = host
-        context = try options.makeContext()
-        do {
-            ssl = try options.makeSSL(context, host: host)
-        } catch {
-            SSL_CTX_free(context)
-            throw error
-        }
+        self.context = context
+        ssl = try context.options.makeSSL(context.pointer, host: host)
         input = BIO_new(BIO_s_mem())
         output = BIO_new(BIO_s_mem())
         SSL_set_bio(ssl, input, output)
@@ -80,7 +90,6 @@ final class TLSSession {
 
     deinit {
         SSL_free(ssl)
-        SSL_CTX_free(context)
     }
 
     /// Ciphertext from the socket.
