@@ -196,6 +196,26 @@ final class SMTPTranscript: Sendable {
         #expect(silent.accepted == 2, "one fresh try, then the outbox retries later")
     }
 
+    /// Messages queued behind one that finds the server silent fail with it, instead of each
+    /// spending its own timeouts in turn: two connections in all (one fresh try), not ten.
+    @Test func messagesWaitingForAnUnreachableServerFailTogether() throws {
+        let silent = try ScriptedHTTPServer { peer in _ = peer.readLine() }
+        defer { silent.stop() }
+        let driver = EmailDriver(configuration: try Self.configuration(silent.port, timeout: 1), loop: Self.loop)
+        let outcomes = Mutex<[DeliveryOutcome]>([])
+        let done = DispatchSemaphore(value: 0)
+        for index in 0..<5 {
+            driver.send(Self.delivery(to: "p\(index)@school.ma")) { outcome in
+                outcomes.withLock { $0.append(outcome) }
+                done.signal()
+            }
+        }
+        for _ in 0..<5 { done.wait() }
+        let reasons = outcomes.withLock { $0 }.compactMap { if case .retry(_, let reason) = $0 { reason } else { nil } }
+        #expect(reasons.count == 5 && reasons.allSatisfy { $0.contains("no answer") }, "\(reasons)")
+        #expect(silent.accepted == 2)
+    }
+
     @Test func aRefusedConnectionIsRetriedLater() throws {
         let server = try ScriptedHTTPServer { _ in }
         let port = server.port

@@ -1,6 +1,6 @@
 /// Why a message (a request, or a response the client reads) could not be parsed: one case per
 /// fault. For requests each maps to one status and one stable error code.
-public enum HTTPParseError: Error, Equatable, Sendable {
+public enum HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidRequestLine
     case invalidStatusLine
     case invalidTarget
@@ -44,6 +44,9 @@ public enum HTTPParseError: Error, Equatable, Sendable {
         }
     }
 
+    public var description: String { message }
+
+    /// In words, for either direction (the server's error bodies, the client's failures).
     public var message: String {
         switch self {
         case .invalidRequestLine: "Malformed request line"
@@ -51,8 +54,8 @@ public enum HTTPParseError: Error, Equatable, Sendable {
         case .invalidTarget: "Malformed request target"
         case .invalidHeader: "Malformed header field"
         case .unsupportedVersion: "Only HTTP/1.0 and HTTP/1.1 are supported"
-        case .headersTooLarge: "Request header fields too large"
-        case .bodyTooLarge: "Request body too large"
+        case .headersTooLarge: "Header fields too large"
+        case .bodyTooLarge: "Message body too large"
         case .invalidContentLength: "Invalid Content-Length"
         case .conflictingContentLength: "Conflicting Content-Length values"
         case .obsoleteLineFolding: "Header line folding (obs-fold) is not accepted"

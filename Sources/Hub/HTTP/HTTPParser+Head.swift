@@ -103,7 +103,9 @@ extension HTTPParser {
         return Int(text)
     }
 
-    static func parseRequestLine(_ line: UnsafeRawBufferPointer) -> Result<(HTTPMethod, String, HTTPVersion), HTTPParseError> {
+    static func parseRequestLine(_ line: UnsafeRawBufferPointer)
+        -> Result<(HTTPMethod, String, HTTPVersion), HTTPParseError>
+    {
         guard let firstSpace = line.firstIndex(of: 0x20), firstSpace > 0 else { return .failure(.invalidRequestLine) }
         let methodBytes = UnsafeRawBufferPointer(rebasing: line[0..<firstSpace])
         guard methodBytes.allSatisfy(isTokenByte) else { return .failure(.invalidRequestLine) }
@@ -111,7 +113,7 @@ extension HTTPParser {
         guard let secondSpace = rest.firstIndex(of: 0x20), secondSpace > 0 else { return .failure(.invalidRequestLine) }
         let targetBytes = UnsafeRawBufferPointer(rebasing: rest[0..<secondSpace])
         let versionBytes = UnsafeRawBufferPointer(rebasing: rest[(secondSpace + 1)...])
-        guard versionBytes.count == 8, let version = parseVersion(versionBytes) else { return .failure(.invalidRequestLine) }
+        guard let version = parseVersion(versionBytes) else { return .failure(.invalidRequestLine) }
         guard version.major == 1 else { return .failure(.unsupportedVersion) }
         guard targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return .failure(.invalidTarget) }
         let method = HTTPMethod(bytes: methodBytes)

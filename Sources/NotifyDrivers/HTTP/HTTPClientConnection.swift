@@ -157,7 +157,7 @@ final class HTTPClientConnection: ConnectionHandler {
         do {
             answer = try reader.read(bytes)
         } catch {
-            throw TransportError("malformed response from \(pool.name): \(error.message)")
+            throw TransportError("response from \(pool.name) refused: \(error)")
         }
         if let response = answer {
             // Bytes beyond the answer were never asked for: the connection cannot be trusted for the next one.

@@ -90,6 +90,15 @@ final class SMTPQueue: @unchecked Sendable {
         if !busy { session?.close() }
     }
 
+    /// The server could not be reached just now: the messages waiting fail at once with the same
+    /// fault (and come back through the driver's fresh try or the outbox), rather than each
+    /// spending its own timeouts in turn while their outbox leases run out.
+    private func failWaiting(_ fault: TransportError) {
+        let failed = waiting
+        waiting = []
+        for job in failed { job.completion(.failure(.transport(fault))) }
+    }
+
     private func pump() {
         guard !busy, !waiting.isEmpty else { return }
         busy = true
@@ -98,10 +107,11 @@ final class SMTPQueue: @unchecked Sendable {
         let current = session ?? SMTPSession(configuration: configuration, tls: tls, loop: loop, onIdle: { _ in
             self.busy = false
             self.pump()
-        }, onClosed: { closed in
+        }, onClosed: { closed, unreachable in
             guard closed === self.session else { return }
             self.session = nil
             self.busy = false
+            if let unreachable { self.failWaiting(unreachable) }
             self.pump()
         })
         session = current

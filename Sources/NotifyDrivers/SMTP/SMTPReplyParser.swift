@@ -18,7 +18,9 @@ struct SMTPReplyParser {
         var replies: [SMTPReply] = []
         for byte in bytes {
             guard byte == 0x0A else {
-                guard line.count < Self.maxLineBytes else { throw TransportError("SMTP reply line over \(Self.maxLineBytes) bytes") }
+                guard line.count < Self.maxLineBytes else {
+                    throw TransportError("SMTP reply line over \(Self.maxLineBytes) bytes")
+                }
                 line.append(byte)
                 continue
             }
@@ -30,11 +32,14 @@ struct SMTPReplyParser {
 
     private mutating func endLine() throws(TransportError) -> SMTPReply? {
         defer { line.removeAll(keepingCapacity: true) }
-        guard line.count >= 3, (0x32...0x35).contains(line[0]), (0x30...0x35).contains(line[1]), (0x30...0x39).contains(line[2]),
+        guard line.count >= 3, (0x32...0x35).contains(line[0]), (0x30...0x35).contains(line[1]),
+              (0x30...0x39).contains(line[2]),
               line.count == 3 || line[3] == 0x20 || line[3] == 0x2D
         else { throw TransportError("malformed SMTP reply: \(String(decoding: line.prefix(80), as: UTF8.self))") }
         let lineCode = Int(line[0] - 0x30) * 100 + Int(line[1] - 0x30) * 10 + Int(line[2] - 0x30)
-        if !lines.isEmpty && lineCode != code { throw TransportError("SMTP reply changes its code from \(code) to \(lineCode)") }
+        if !lines.isEmpty && lineCode != code {
+            throw TransportError("SMTP reply changes its code from \(code) to \(lineCode)")
+        }
         guard lines.count < Self.maxLines else { throw TransportError("SMTP reply over \(Self.maxLines) lines") }
         code = lineCode
         lines.append(line.count > 4 ? String(decoding: line[4...], as: UTF8.self) : "")

@@ -23,7 +23,9 @@ final class SMTPSession: SMTPTransportDelegate {
     private let loop: EventLoop
     private let transport: SMTPTransport
     private let onIdle: (SMTPSession) -> Void
-    private let onClosed: (SMTPSession) -> Void
+    /// Called once when the session ends; with the fault when the server could not be reached at
+    /// all (connect, TLS or greeting failed), which every message waiting for it would meet too.
+    private let onClosed: (SMTPSession, TransportError?) -> Void
     private var state = State.fresh
     private var job: SMTPJob?
     /// What the next reply is for (in timeouts' messages), and the step that takes it.
@@ -34,7 +36,7 @@ final class SMTPSession: SMTPTransportDelegate {
     private var authMechanisms: Set<String> = []
 
     init(configuration: SMTPConfiguration, tls: Result<TLSContext, TransportError>, loop: EventLoop,
-         onIdle: @escaping (SMTPSession) -> Void, onClosed: @escaping (SMTPSession) -> Void)
+         onIdle: @escaping (SMTPSession) -> Void, onClosed: @escaping (SMTPSession, TransportError?) -> Void)
     {
         self.configuration = configuration
         self.loop = loop
@@ -73,7 +75,7 @@ final class SMTPSession: SMTPTransportDelegate {
         guard state != .closed else { return }
         state = .closed
         transport.quit()
-        onClosed(self)
+        onClosed(self, nil)
     }
 
     // MARK: Opening
@@ -90,7 +92,8 @@ final class SMTPSession: SMTPTransportDelegate {
             }
             let lines = reply.text.split(separator: "\n").dropFirst().map { $0.uppercased() }
             extensions = Set(lines.map { String($0.split(separator: " ").first ?? "") })
-            authMechanisms = Set(lines.filter { $0.hasPrefix("AUTH") }.flatMap { $0.split(separator: " ").dropFirst().map(String.init) })
+            let auth = lines.filter { $0.hasPrefix("AUTH") }
+            authMechanisms = Set(auth.flatMap { $0.split(separator: " ").dropFirst().map(String.init) })
             try afterHello()
         }
     }
@@ -201,12 +204,15 @@ final class SMTPSession: SMTPTransportDelegate {
             }
             state = .closed
             transport.quit()
+            onClosed(self, nil)
         } else {
-            finish(.failure(.transport(error as? TransportError ?? TransportError("\(error)"))))
+            let fault = error as? TransportError ?? TransportError("\(error)")
+            finish(.failure(.transport(fault)))
+            let unreachable = state == .opening || state == .fresh
             state = .closed
             transport.abort()
+            onClosed(self, unreachable ? fault : nil)
         }
-        onClosed(self)
     }
 
     // MARK: SMTPTransportDelegate
@@ -238,7 +244,7 @@ final class SMTPSession: SMTPTransportDelegate {
     func transport(_ transport: SMTPTransport, failed error: TransportError) {
         if state == .ready && job == nil {
             state = .closed
-            return onClosed(self)
+            return onClosed(self, nil)
         }
         end(error)
     }

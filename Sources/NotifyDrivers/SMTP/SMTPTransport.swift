@@ -116,7 +116,9 @@ final class SMTPTransport: ConnectionHandler {
             flushTLS()
             guard let plaintext else { throw TransportError("\(host) closed the TLS session") }
             if !plaintext.isEmpty {
-                let parsed = plaintext.withUnsafeBytes { bytes in Result { () throws(TransportError) in try deliver(bytes) } }
+                let parsed = plaintext.withUnsafeBytes { bytes in
+                    Result { () throws(TransportError) in try deliver(bytes) }
+                }
                 try parsed.get()
             }
         } catch {
