@@ -9,7 +9,7 @@ enum ParsedMessage: Equatable {
 }
 
 /// SplitMix64: a seeded generator, so a failing random split can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
+private struct HTTPSplitGenerator: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) {
@@ -89,7 +89,7 @@ func parseAtEverySplit(_ bytes: [UInt8], role: HTTPParser.Role = .request, limit
         let result = parseAll(bytes, role: role, limits: limits, splits: [split], closeAtEnd: closeAtEnd)
         #expect(result == whole, "split at \(split)", sourceLocation: sourceLocation)
     }
-    var generator = SeededGenerator(seed: seed)
+    var generator = HTTPSplitGenerator(seed: seed)
     for _ in 0..<20 {
         let cuts = (0..<4).map { _ in Int.random(in: 0...bytes.count, using: &generator) }.sorted()
         let result = parseAll(bytes, role: role, limits: limits, splits: cuts, closeAtEnd: closeAtEnd)
