@@ -103,7 +103,13 @@ public final class ScriptedHTTPServer: @unchecked Sendable {
         Thread.detachNewThread {
             while true {
                 let fd = accept(listener, nil, nil)
-                if fd < 0 { return }
+                if fd < 0 {
+                    if errno == EINTR || errno == ECONNABORTED { continue }
+                    // Closed here, not in stop(): until this thread leaves accept, the descriptor
+                    // number must not go to another test's socket, whose connections it would take.
+                    Glibc.close(listener)
+                    return
+                }
                 counts.state.withLock { state in
                     state.accepted += 1
                     state.open += 1
@@ -125,6 +131,5 @@ public final class ScriptedHTTPServer: @unchecked Sendable {
     /// Stops accepting (connections in progress finish their script).
     public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        Glibc.close(listener)
     }
 }
