@@ -14,6 +14,11 @@ SECRET=bench-secret-0123456789abcdef0123456789
 LT=.build/release/loadtest
 
 start_hubd() {
+    # SO_REUSEPORT would let a stray hubd on the same port take half the connections unseen.
+    if ss -ltn "sport = :$PORT" 2>/dev/null | grep -q LISTEN; then
+        echo "bench: port $PORT is already in use (a stray hubd?); stop it first" >&2
+        exit 1
+    fi
     HUB_JWT_SECRET=$SECRET HUB_HOST=127.0.0.1 HUB_PORT=$PORT HUB_THREADS=2 HUB_ENABLE_ECHO=1 HUB_LOG_LEVEL=warning \
         HUB_MAX_CONNECTIONS=200000 "$@" .build/release/hubd >/dev/null 2>&1 &
     HUBD_PID=$!

@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import RESTBridge
+
+/// The event pipeline's one statement against the real PostgreSQL that `make test` starts, each
+/// test in a schema of its own with every migration applied.
+@Suite struct EventStoreTests {
+    /// A connection whose search path is a new schema with the hub's tables; dropped after `body`.
+    private func withSchema<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        let connection = try PostgresConnection(url: DatabaseTests.url)
+        let schema = "e_\(UUID().uuidString.prefix(8).lowercased())"
+        try connection.executeScript("SET client_min_messages TO warning; CREATE SCHEMA \(schema); SET search_path TO \(schema)")
+        defer { _ = try? connection.executeScript("SET search_path TO public; DROP SCHEMA \(schema) CASCADE") }
+        _ = try Migrations.apply(on: connection)
+        return try body(connection)
+    }
+
+    @discardableResult
+    private func user(_ connection: PostgresConnection, _ name: String, role: String = "STUDENT", language: String = "en",
+                      active: Bool = true) throws -> Int64 {
+        Int64(try connection.execute("""
+            INSERT INTO users (email, password, first_name, role, language, is_active)
+            VALUES ($1, '!', $1, $2, $3, $4) RETURNING id
+            """, ["\(name)@school.ma", role, language, active ? "true" : "false"]).first!.int("id")!)
+    }
+
+    private func event(_ recipients: Recipients, key: String? = nil, category: String = "system",
+                       priority: Priority = .medium) -> EventRequest {
+        EventRequest(type: "system_alert", category: category, priority: priority,
+                     title: Localized(en: "Hello", ar: "مرحبا", fr: "Bonjour"),
+                     message: Localized(en: "Body", ar: "نص", fr: "Texte"), data: #"{"n":1}"#, recipients: recipients,
+                     idempotencyKey: key)
+    }
+
+    @Test func oneStatementResolvesEveryAudienceOncePerUserInTheirLanguage() throws {
+        try withSchema { connection in
+            let amina = try user(connection, "amina"), omar = try user(connection, "omar", language: "fr")
+            let parent = try user(connection, "parent", role: "PARENT", language: "ar")
+            let teacher = try user(connection, "teacher", role: "TEACHER")
+            try user(connection, "gone", role: "TEACHER", active: false)
+            try connection.execute("INSERT INTO room_members (room, user_id) VALUES ('class:5', $1), ('class:5', $2)",
+                                   [String(amina), String(omar)])
+            try connection.execute("INSERT INTO guardians (parent_id, student_id) VALUES ($1, $2)", [String(parent), String(amina)])
+            let stored = try EventStore.store([
+                event(Recipients(users: [amina], rooms: ["class:5"])),
+                event(Recipients(roles: [.TEACHER], guardiansOf: [amina])),
+                event(Recipients(everyone: true)),
+            ], on: connection)
+            #expect(stored.map(\.duplicate) == [false, false, false])
+            #expect(Set(stored.map(\.eventID)).count == 3)
+            #expect(stored[0].notifications.map(\.recipientID) == [amina, omar])
+            #expect(stored[0].notifications.map(\.language) == [.en, .fr])
+            #expect(Set(stored[1].notifications.compactMap(\.recipientID)) == [teacher, parent])
+            #expect(stored[1].notifications.first { $0.recipientID == parent }?.language == .ar)
+            #expect(stored[2].notifications.count == 1 && stored[2].notifications[0].recipientID == nil)
+            let titles = try connection.execute("SELECT recipient_id, title FROM notifications WHERE recipient_id = $1",
+                                                [String(parent)]).rows.map { $0.string("title") }
+            #expect(titles == ["مرحبا"])
+            let ids = stored.flatMap(\.notifications).map(\.id)
+            #expect(ids == ids.sorted(), "ids follow the order of the batch")
+        }
+    }
+
+    @Test func anIdempotencyKeyIsOneEventWithinABatchAndAcrossBatches() throws {
+        try withSchema { connection in
+            let amina = try user(connection, "amina")
+            let first = try EventStore.store([event(Recipients(users: [amina]), key: "k1"),
+                                              event(Recipients(users: [amina]), key: "k1"),
+                                              event(Recipients(users: [amina]), key: "k2")], on: connection)
+            #expect(first.map(\.duplicate) == [false, true, false])
+            #expect(first[1].eventID == first[0].eventID && first[1].existingIDs == first[0].notifications.map(\.id))
+            let again = try EventStore.store([event(Recipients(users: [amina]), key: "k2"),
+                                              event(Recipients(users: [amina]))], on: connection)
+            #expect(again[0].duplicate && again[0].eventID == first[2].eventID)
+            #expect(again[0].existingIDs == first[2].notifications.map(\.id) && again[0].notifications.isEmpty)
+            #expect(!again[1].duplicate && again[1].notifications.count == 1)
+            #expect(try connection.execute("SELECT count(*) AS n FROM events").first?.int("n") == 3)
+            #expect(try connection.execute("SELECT count(*) AS n FROM notifications").first?.int("n") == 3)
+        }
+    }
+
+    @Test func outboxRowsFollowChannelsCategoriesAndQuietHours() throws {
+        try withSchema { connection in
+            let amina = try user(connection, "amina"), omar = try user(connection, "omar"), sara = try user(connection, "sara")
+            try connection.execute("""
+                INSERT INTO notification_preferences (user_id, email_enabled, sms_enabled, phone_number, attendance_notifications,
+                    quiet_hours_enabled, quiet_hours_start, quiet_hours_end)
+                VALUES ($1, true, true, '+212600000001', true, false, '22:00', '07:00'),
+                       ($2, true, false, NULL, false, false, '22:00', '07:00'),
+                       ($3, true, false, NULL, true, true, '00:00', '23:59')
+                """, [String(amina), String(omar), String(sara)])
+            let stored = try EventStore.store([
+                event(Recipients(users: [amina, omar, sara]), category: "attendance"),
+                event(Recipients(users: [sara]), category: "attendance", priority: .urgent),
+            ], on: connection)
+            let methods = Dictionary(uniqueKeysWithValues: stored[0].notifications.map { ($0.recipientID!, $0.deliveryMethod) })
+            #expect(methods == [amina: "IN_APP,EMAIL,SMS", omar: "IN_APP", sara: "IN_APP,EMAIL"])
+            #expect(stored[0].notifications.map(\.queuedDeliveries).reduce(0, +) == 3)
+            let rows = try connection.execute("""
+                SELECT d.user_id, d.channel, d.destination, d.available_at > now() + interval '1 minute' AS deferred, n.priority
+                FROM deliveries d JOIN notifications n ON n.id = d.notification_id ORDER BY d.id
+                """).rows
+            #expect(rows.map { "\($0.int("user_id")!):\($0.string("channel")!):\($0.string("destination")!)" } == [
+                "\(amina):EMAIL:amina@school.ma", "\(amina):SMS:+212600000001", "\(sara):EMAIL:sara@school.ma",
+                "\(sara):EMAIL:sara@school.ma",
+            ])
+            #expect(rows.map { $0.bool("deferred")! } == [false, false, true, false], "quiet hours wait, URGENT does not")
+        }
+    }
+
+    @Test func aFailingRequestFailsAloneAndAfterBatchSeesCommitOrder() async throws {
+        let seen = Mutex<[Int]>([])
+        let batcher = Batcher<Int, Int>(pool: DatabasePool(url: DatabaseTests.url, workers: 1), maxInFlight: 1,
+                                        isolateFailures: true, afterBatch: { outputs in seen.withLock { $0 += outputs } }) {
+            connection, inputs in
+            // One statement for the batch: a negative input makes PostgreSQL fail it (division by zero).
+            let literal = PostgresArray.bigint(inputs.map(Int64.init))
+            return try connection.execute("""
+                SELECT 10 / (CASE WHEN i < 0 THEN 0 ELSE 1 END) * i AS v FROM unnest($1::bigint[]) WITH ORDINALITY AS t(i, o)
+                ORDER BY o
+                """, [literal]).rows.map { $0.int("v")! }
+        }
+        let results = await withTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
+            for input in [1, 2, -3, 4, 5, 6] {
+                group.addTask {
+                    do { return (input, .success(try await batcher.submit(input))) } catch { return (input, .failure(error)) }
+                }
+            }
+            return await group.reduce(into: [Int: Result<Int, any Error>]()) { $0[$1.0] = $1.1 }
+        }
+        for input in [1, 2, 4, 5, 6] { #expect((try? results[input]?.get()) == input * 10) }
+        if case .success = results[-3]! { Issue.record("the failing input must fail") }
+        #expect(seen.withLock { $0.sorted() } == [10, 20, 40, 50, 60])
+    }
+}
