@@ -82,6 +82,11 @@ schemas = {
     "EventAccepted": {"type": "object", "properties": {
         "event_id": {"type": "integer"}, "count": {"type": "integer"}, "duplicate": {"type": "boolean"},
         "notification_ids": {"type": "array", "items": {"type": "integer"}}, "deliveries_queued": {"type": "integer"}}},
+    "EventBulk": {"type": "object", "required": ["events"], "properties": {
+        "events": {"type": "array", "items": ref("Event"), "minItems": 1, "maxItems": 1000}}},
+    "EventBulkAccepted": {"type": "object", "properties": {
+        "count": {"type": "integer"}, "notifications_sent": {"type": "integer"},
+        "results": {"type": "array", "items": ref("EventAccepted")}}},
     "Preferences": {"type": "object", "additionalProperties": {"type": ["boolean", "string", "integer", "null"]}},
     "UserIDs": {"type": "object", "required": ["user_ids"], "properties": {
         "user_ids": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}}},
@@ -160,6 +165,8 @@ op("/api/v1/notifications/preferences/me/", "put", "Replace preferences", securi
    request=body(ref("Preferences")), ok_schema=ref("Preferences"), errors=(400, 401, 403))
 op("/api/v1/events/", "post", "Post a domain event (service key or staff)", security=SERVICE, request=body(ref("Event")),
    ok=202, ok_schema=ref("EventAccepted"), errors=(400, 401, 403))
+op("/api/v1/events/bulk/", "post", "Post up to 1,000 events in one transaction (service key or staff)", security=SERVICE,
+   request=body(ref("EventBulk")), ok=202, ok_schema=ref("EventBulkAccepted"), errors=(400, 401, 403, 413))
 op("/api/v1/rooms/{room}/members/", "get", "Room members", security=SERVICE, params=[path_param("room", ROOM)],
    ok_schema={"type": "object"}, errors=(400, 401, 403))
 op("/api/v1/rooms/{room}/members/", "post", "Add room members", security=SERVICE, params=[path_param("room", ROOM)],
