@@ -48,6 +48,10 @@ public enum TokenRejection: Error, Sendable {
 /// in tests). Every closure may be called from any thread and may suspend.
 public struct ChannelDependencies: Sendable {
     public var verifyToken: @Sendable (String) async -> Result<ChannelUser, TokenRejection>
+    /// The same check in callback form, when the verifier can answer without a task: the
+    /// handshake then takes no hop through the cooperative thread pool (a reconnect storm is
+    /// thousands a second). `done` may run on any thread.
+    public var verifyTokenNow: (@Sendable (String, _ done: @escaping @Sendable (Result<ChannelUser, TokenRejection>) -> Void) -> Void)?
     /// May this user join this room (staff may join any; the closure decides for the others)?
     public var canJoinRoom: @Sendable (ChannelUser, String) async -> Bool
     /// Stored notifications of a user with id > `after`, oldest first, at most `limit`.
@@ -63,6 +67,7 @@ public struct ChannelDependencies: Sendable {
                 markRead: @escaping @Sendable (Int64, [Int64]?) async throws -> (ids: [Int64], unread: Int))
     {
         self.verifyToken = verifyToken
+        verifyTokenNow = nil
         self.canJoinRoom = canJoinRoom
         self.history = history
         self.unreadCount = unreadCount

@@ -42,10 +42,9 @@ public enum NotificationsEndpoint {
             acceptor.accept { Session(hub: hub, user: nil, pathUserID: pathUserID, resumeFrom: resume) }
             return
         }
-        let verify = hub.dependencies.verifyToken
         let generation = hub.publishGeneration
-        Task {
-            switch await verify(token) {
+        let finish: @Sendable (Result<ChannelUser, TokenRejection>) -> Void = { result in
+            switch result {
             case .failure(.unavailable):
                 acceptor.reject(.error(.serviceUnavailable, code: "DATABASE_UNAVAILABLE", message: "Try again shortly",
                                        headers: HTTPHeaders([("Retry-After", "2")])))
@@ -61,6 +60,12 @@ public enum NotificationsEndpoint {
                     Session(hub: hub, user: user, pathUserID: pathUserID, resumeFrom: resume, verifiedAtGeneration: generation)
                 }
             }
+        }
+        if let verifyNow = hub.dependencies.verifyTokenNow {
+            verifyNow(token, finish)
+        } else {
+            let verify = hub.dependencies.verifyToken
+            Task { finish(await verify(token)) }
         }
     }
 }

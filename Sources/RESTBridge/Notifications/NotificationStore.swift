@@ -65,8 +65,9 @@ public struct NotificationStore: Sendable {
 
     /// A user and their unread count (a WebSocket handshake's only query), batched with the other
     /// handshakes of the moment into one statement.
-    public func userWithUnreadCount(id: Int64) async throws -> (User, Int)? {
-        try await usersWithUnreadCounts.value(for: id)
+    /// `done` runs on a database worker thread: no task for each handshake.
+    public func userWithUnreadCount(id: Int64, done: @escaping @Sendable (Result<(User, Int)?, any Error>) -> Void) {
+        usersWithUnreadCounts.value(for: id, done: done)
     }
 
     public func unreadCount(userID: Int64) async throws -> Int {

@@ -115,24 +115,26 @@ public enum RoomAndPresenceRoutes {
 public enum ChannelWiring {
     public static func dependencies(context: APIContext, store: NotificationStore) -> ChannelDependencies {
         let rooms = RoomStore(pool: context.pool)
-        return ChannelDependencies(
+        /// The token's signature and claims on the caller's thread (a few microseconds), then the
+        /// user and their unread count from the handshakes' shared batch.
+        @Sendable func verify(_ token: String, _ done: @escaping @Sendable (Result<ChannelUser, TokenRejection>) -> Void) {
+            let claims: JWT.Claims
+            do throws(JWT.Failure) {
+                claims = try context.tokens.jwt.verify(token, as: .access)
+            } catch {
+                return done(.failure(error == .expired ? .expired : .invalid(error.message)))
+            }
+            store.userWithUnreadCount(id: claims.userID) { found in
+                guard case .success(let found) = found else { return done(.failure(.unavailable)) }
+                guard let (user, unread) = found, user.isActive else { return done(.failure(.invalid("User not found or inactive"))) }
+                done(.success(ChannelUser(id: user.id, displayName: user.fullName.isEmpty ? user.email : user.fullName,
+                                          role: user.role.rawValue, isStaff: user.role.isStaff,
+                                          tokenExpiresAt: claims.expiresAt, unreadAtVerification: unread)))
+            }
+        }
+        var dependencies = ChannelDependencies(
             verifyToken: { token in
-                let claims: JWT.Claims
-                do throws(JWT.Failure) {
-                    claims = try context.tokens.jwt.verify(token, as: .access)
-                } catch {
-                    return .failure(error == .expired ? .expired : .invalid(error.message))
-                }
-                let found: (User, Int)?
-                do {
-                    found = try await store.userWithUnreadCount(id: claims.userID)
-                } catch {
-                    return .failure(.unavailable)
-                }
-                guard let (user, unread) = found, user.isActive else { return .failure(.invalid("User not found or inactive")) }
-                return .success(ChannelUser(id: user.id, displayName: user.fullName.isEmpty ? user.email : user.fullName,
-                                            role: user.role.rawValue, isStaff: user.role.isStaff,
-                                            tokenExpiresAt: claims.expiresAt, unreadAtVerification: unread))
+                await withCheckedContinuation { continuation in verify(token) { continuation.resume(returning: $0) } }
             },
             canJoinRoom: { user, room in
                 (try? await rooms.isMember(user.id, of: room)) ?? false
@@ -142,5 +144,7 @@ public enum ChannelWiring {
             },
             unreadCount: { userID in try await store.unreadCount(userID: userID) },
             markRead: { userID, ids in try await store.markRead(userID: userID, ids: ids) })
+        dependencies.verifyTokenNow = verify
+        return dependencies
     }
 }
