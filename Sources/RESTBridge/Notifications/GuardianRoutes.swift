@@ -4,50 +4,36 @@ import Hub
 /// Links between parents and students (mirrored by backends and staff), and a parent's children.
 public enum GuardianRoutes {
     public static func register(on router: inout Router, context: APIContext) {
-        let pool = context.pool
+        let guardians = GuardianStore(pool: context.pool)
         context.route(&router, .GET, ["/api/v1/users/me/children/", "/api/users/me/children/"]) { request in
             let user = try request.requireUser()
-            return .json(.ok, try await users(pool, """
-                SELECT \(User.columns) FROM users WHERE id IN (SELECT student_id FROM guardians WHERE parent_id = $1) ORDER BY id
-                """, [String(user.id)]))
+            return .json(.ok, list(try await guardians.children(of: user.id)))
         }
         context.route(&router, .GET, ["/api/v1/users/{student_id}/guardians/"], access: .userOrService) { request in
             let studentID = try id(request, "student_id")
             if let user = request.caller.user, !user.role.isStaff, user.id != studentID {
                 throw APIError.forbidden("Only staff, the student and backends may list guardians")
             }
-            return .json(.ok, try await users(pool, """
-                SELECT \(User.columns) FROM users WHERE id IN (SELECT parent_id FROM guardians WHERE student_id = $1) ORDER BY id
-                """, [String(studentID)]))
+            return .json(.ok, list(try await guardians.guardians(of: studentID)))
         }
         context.route(&router, .POST, ["/api/v1/users/{student_id}/guardians/"], access: .staffOrService) { request in
             let studentID = try id(request, "student_id")
             var errors = FieldErrors()
             let parentID = try request.body().integer("parent", &errors, required: true)
             try errors.throwIfAny()
-            let roles = try await pool.run { connection in
-                try connection.executePrepared("SELECT id, role FROM users WHERE id = ANY($1::bigint[])",
-                                               ["{\(studentID),\(parentID!)}"]).rows
+            let created: Bool
+            switch try await guardians.link(parent: parentID!, student: studentID) {
+            case .success(let new): created = new
+            case .failure(.noStudent): throw APIError.notFound("Student")
+            case .failure(.noParent): throw APIError.validation([("parent", ["No user with this id."])])
+            case .failure(.notAParent): throw APIError.validation([("parent", ["This user is not a PARENT."])])
+            case .failure(.sameUser): throw APIError.validation([("parent", ["A student cannot be their own guardian."])])
             }
-            let role = Dictionary(uniqueKeysWithValues: roles.compactMap { row in row.int("id").map { (Int64($0), row.string("role") ?? "") } })
-            guard role[studentID] != nil else { throw APIError.notFound("Student") }
-            guard let parentRole = role[parentID!] else { throw APIError.validation([("parent", ["No user with this id."])]) }
-            guard parentRole == "PARENT" else { throw APIError.validation([("parent", ["This user is not a PARENT."])]) }
-            guard parentID != studentID else { throw APIError.validation([("parent", ["A student cannot be their own guardian."])]) }
-            let created = try await pool.run { connection in
-                try connection.executePrepared("""
-                    INSERT INTO guardians (parent_id, student_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
-                    """, [String(parentID!), String(studentID)]).affectedRows
-            }
-            return .json(created == 1 ? .created : .ok, Array(#"{"student":\#(studentID),"parent":\#(parentID!)}"#.utf8))
+            return .json(created ? .created : .ok, Array(#"{"student":\#(studentID),"parent":\#(parentID!)}"#.utf8))
         }
         context.route(&router, .DELETE, ["/api/v1/users/{student_id}/guardians/{parent_id}/"], access: .staffOrService) { request in
             let studentID = try id(request, "student_id"), parentID = try id(request, "parent_id")
-            let removed = try await pool.run { connection in
-                try connection.executePrepared("DELETE FROM guardians WHERE parent_id = $1 AND student_id = $2",
-                                               [String(parentID), String(studentID)]).affectedRows
-            }
-            guard removed == 1 else { throw APIError.notFound("Guardian link") }
+            guard try await guardians.unlink(parent: parentID, student: studentID) else { throw APIError.notFound("Guardian link") }
             return HTTPResponse(status: .noContent)
         }
     }
@@ -57,16 +43,13 @@ public enum GuardianRoutes {
         return value
     }
 
-    private static func users(_ pool: DatabasePool, _ sql: String, _ parameters: [String?]) async throws -> [UInt8] {
-        let list = try await pool.run { connection in
-            try connection.executePrepared(sql, parameters).rows.compactMap(User.init(row:))
-        }
-        var json = JSONWriter(capacity: 256 + list.count * 300)
+    private static func list(_ users: [User]) -> [UInt8] {
+        var json = JSONWriter(capacity: 256 + users.count * 300)
         json.beginObject()
-        json.field("count", list.count)
+        json.field("count", users.count)
         json.key("results")
         json.beginArray()
-        for user in list { user.write(to: &json) }
+        for user in users { user.write(to: &json) }
         json.endArray()
         json.endObject()
         return json.bytes
