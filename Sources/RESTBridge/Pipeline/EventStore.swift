@@ -49,9 +49,9 @@ struct EventStore: Sendable {
         }
         let rows = try connection.executePrepared(statement, [input(sent.map { events[$0] })]).rows
         var stored = try answers(rows, count: sent.count)
-        // A duplicate of an event committed by a concurrent statement is not visible to this
-        // statement's snapshot; read it now that it has committed.
-        let unseen = stored.indices.filter { stored[$0].duplicate && stored[$0].eventID == 0 }
+        // Duplicates (rare) are looked up after the statement, which then needs no join to past
+        // events, and which could not see one committed meanwhile by a concurrent statement.
+        let unseen = stored.indices.filter { stored[$0].duplicate }
         if !unseen.isEmpty {
             let keys = unseen.map { events[sent[$0]].idempotencyKey ?? "" }
             let found = try existing(keys: keys, on: connection)
@@ -113,7 +113,7 @@ struct EventStore: Sendable {
 
     /// Reads the statement's rows: one per event (`id` null), then one per new notification.
     private static func answers(_ rows: [QueryResult.Row], count: Int) throws -> [Stored] {
-        var events = [(id: Int64, duplicate: Bool, existing: [Int64])](repeating: (0, false, []), count: count)
+        var events = [(id: Int64, duplicate: Bool)](repeating: (0, false), count: count)
         var notifications = [[NewRow]](repeating: [], count: count)
         var createdAt = ""
         for row in rows {
@@ -123,14 +123,13 @@ struct EventStore: Sendable {
                                                      language: Language(code: row.string("language")),
                                                      deliveryMethod: row.string("delivery_method") ?? "IN_APP"))
             } else {
-                let existing = (row.string("existing_ids") ?? "").split(separator: ",").compactMap { Int64($0) }
-                events[ord - 1] = (Int64(row.int("event_id") ?? 0), row.bool("duplicate") ?? false, existing)
+                events[ord - 1] = (Int64(row.int("event_id") ?? 0), row.bool("duplicate") ?? false)
                 if let now = row.string("created_at") { createdAt = now }
             }
         }
         return (0..<count).map { index in
             Stored(eventID: events[index].id, duplicate: events[index].duplicate,
-                   notifications: notifications[index].sorted { $0.id < $1.id }, existingIDs: events[index].existing,
+                   notifications: notifications[index].sorted { $0.id < $1.id }, existingIDs: [],
                    createdAt: createdAt)
         }
     }
@@ -154,7 +153,8 @@ struct EventStore: Sendable {
     /// UNION removes a user named twice), `personal` (a notification per recipient, in their
     /// language, with the external channels their preferences allow), `outbox` (one delivery per
     /// such channel, due after quiet hours unless URGENT), `announcements` (`all`: stored once).
-    /// The answer: one row per event, then one per new notification.
+    /// The answer: one row per event (a duplicate without its id: see `store`), then one per new
+    /// notification.
     static let statement = """
         WITH input AS MATERIALIZED (
             SELECT e.*, nextval('events_id_seq') AS event_id
@@ -239,19 +239,14 @@ struct EventStore: Sendable {
             FROM fresh WHERE everyone ORDER BY ord
             RETURNING id, event_id, delivery_method
         )
-        SELECT i.ord, COALESCE(n.id, old.id) AS event_id, n.id IS NULL AS duplicate, old.ids AS existing_ids,
-            hub_iso(now()) AS created_at, NULL::bigint AS id, NULL::bigint AS recipient_id, NULL AS language,
-            NULL AS delivery_method
-        FROM input i
-        LEFT JOIN new_events n ON n.id = i.event_id
-        LEFT JOIN LATERAL (
-            SELECT e.id, (SELECT string_agg(x.id::text, ',' ORDER BY x.id) FROM notifications x WHERE x.event_id = e.id) AS ids
-            FROM events e WHERE n.id IS NULL AND e.idempotency_key = i.idempotency_key) old ON true
+        SELECT i.ord, n.id AS event_id, n.id IS NULL AS duplicate, hub_iso(now()) AS created_at, NULL::bigint AS id,
+            NULL::bigint AS recipient_id, NULL AS language, NULL AS delivery_method
+        FROM input i LEFT JOIN new_events n ON n.id = i.event_id
         UNION ALL
-        SELECT f.ord, f.event_id, false, NULL, NULL, p.id, p.recipient_id, p.language, p.delivery_method
+        SELECT f.ord, f.event_id, false, NULL, p.id, p.recipient_id, p.language, p.delivery_method
         FROM personal p JOIN fresh f ON f.event_id = p.event_id
         UNION ALL
-        SELECT f.ord, f.event_id, false, NULL, NULL, a.id, NULL, NULL, a.delivery_method
+        SELECT f.ord, f.event_id, false, NULL, a.id, NULL, NULL, a.delivery_method
         FROM announcements a JOIN fresh f ON f.event_id = a.event_id
         """
 }
