@@ -45,14 +45,18 @@ struct TimedSamples: Codable {
         Percentiles(zip(micros, sentMillis).compactMap { $1 >= from && $1 < to ? $0 : nil })
     }
 
-    /// Percentiles per `seconds` window of [start, end); the last window may be shorter.
+    /// Percentiles per `seconds` window of [start, end]; a remainder shorter than half a window
+    /// joins the last one (a run of 30.02 s has three windows, not a fourth of 20 ms).
     func windows(from start: UInt32, to end: UInt32, seconds: Int) -> [(from: UInt32, Percentiles)] {
         guard end > start else { return [] }
-        return stride(from: start, to: end, by: seconds * 1000).map { from in
-            let upper = from + UInt32(seconds * 1000)
-            return (from, between(from, upper >= end ? end + 1 : upper))
+        let width = UInt32(seconds * 1000)
+        let count = max(1, Int((end - start + width / 2) / width))
+        return (0..<count).map { index in
+            let from = start + UInt32(index) * width
+            return (from, between(from, index == count - 1 ? end + 1 : from + width))
         }
     }
+
 }
 
 /// Monotonic milliseconds (the clock every process of the machine shares), as samples carry them.
