@@ -15,7 +15,7 @@ public enum EventRoutes {
             return .json(.accepted, json.bytes)
         }
         context.route(&router, .POST, ["/api/v1/events/bulk/", "/api/events/bulk/"], access: .staffOrService) { request in
-            let events = try parseBulk(try request.body(), parser: parser)
+            let events = try parser.parseBulk(try request.body())
             let results = try await pipeline.accept(events)
             var json = JSONWriter(capacity: 256 + results.count * 96)
             json.beginObject()
@@ -28,34 +28,6 @@ public enum EventRoutes {
             json.endObject()
             return .json(.accepted, json.bytes)
         }
-    }
-
-    /// `{events: [...]}`: 1 to 1,000 events, every one valid, or nothing is stored.
-    static func parseBulk(_ body: JSONBody, parser: EventParser) throws(APIError) -> [EventRequest] {
-        guard let list = body.object["events"] as? [Any] else {
-            throw APIError.validation([("events", ["A list of events is required."])])
-        }
-        guard !list.isEmpty else { throw APIError.validation([("events", ["Give at least one event."])]) }
-        let limit = EventPipeline.maxEventsPerRequest
-        guard list.count <= limit else {
-            throw APIError(.contentTooLarge, code: "TOO_MANY_EVENTS",
-                           message: "At most \(limit) events per request; this one has \(list.count)",
-                           details: [("events", ["At most \(limit) events per request."])])
-        }
-        var errors = FieldErrors()
-        var events: [EventRequest] = []
-        events.reserveCapacity(list.count)
-        for (index, element) in list.enumerated() {
-            guard let object = element as? [String: Any] else {
-                errors.add("events[\(index)]", "Must be an event object.")
-                continue
-            }
-            if let event = parser.parse(JSONBody(object: object, fieldPrefix: "events[\(index)]."), &errors) {
-                events.append(event)
-            }
-        }
-        try errors.throwIfAny()
-        return events
     }
 
     static func write(_ result: EventPipeline.Result, to json: inout JSONWriter) {

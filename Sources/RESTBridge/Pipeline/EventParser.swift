@@ -10,6 +10,9 @@ public struct EventParser: Sendable {
 
     public init(catalogue: EventCatalogue) { self.catalogue = catalogue }
 
+    /// Most events in one request to `events/bulk/`.
+    public static let maxEventsPerRequest = 1000
+
     /// Largest lists accepted in one event.
     static let maxUserIDs = 100_000
     static let maxRooms = 1000
@@ -71,6 +74,34 @@ public struct EventParser: Sendable {
             errors.add(prefix + "recipients", "Name at least one recipient (users, rooms, roles, guardians_of or all).")
         }
         return errors.fields.count == before ? event : nil
+    }
+
+    /// `{events: [...]}`: 1 to 1,000 events, every one valid, or nothing is stored.
+    public func parseBulk(_ body: JSONBody) throws(APIError) -> [EventRequest] {
+        guard let list = body.object["events"] as? [Any] else {
+            throw APIError.validation([("events", ["A list of events is required."])])
+        }
+        guard !list.isEmpty else { throw APIError.validation([("events", ["Give at least one event."])]) }
+        let limit = Self.maxEventsPerRequest
+        guard list.count <= limit else {
+            throw APIError(.contentTooLarge, code: "TOO_MANY_EVENTS",
+                           message: "At most \(limit) events per request; this one has \(list.count)",
+                           details: [("events", ["At most \(limit) events per request."])])
+        }
+        var errors = FieldErrors()
+        var events: [EventRequest] = []
+        events.reserveCapacity(list.count)
+        for (index, element) in list.enumerated() {
+            guard let object = element as? [String: Any] else {
+                errors.add("events[\(index)]", "Must be an event object.")
+                continue
+            }
+            if let event = parse(JSONBody(object: object, fieldPrefix: "events[\(index)]."), &errors) {
+                events.append(event)
+            }
+        }
+        try errors.throwIfAny()
+        return events
     }
 
     private static func recipients(_ object: [String: Any], prefix: String, _ errors: inout FieldErrors) -> Recipients {

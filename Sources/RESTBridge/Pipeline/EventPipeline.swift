@@ -23,16 +23,13 @@ public final class EventPipeline: Sendable {
         public let notifications: [StoredNotification]
     }
 
-    /// Most events in one request to `events/bulk/`.
-    public static let maxEventsPerRequest = 1000
-
     private let hub: ChannelHub
     private let batcher: Batcher<[EventRequest], [Result]>
 
     /// `onQueued` runs when outbox rows were written (wakes the outbox worker).
     public init(pool: DatabasePool, hub: ChannelHub, onQueued: @escaping @Sendable () -> Void = {}) {
         self.hub = hub
-        batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: Self.maxEventsPerRequest, cost: { $0.count },
+        batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: EventParser.maxEventsPerRequest, cost: { $0.count },
                           isolateFailures: true, afterBatch: { Self.push($0.flatMap { $0 }, hub: hub) }) { connection, groups in
             let results = try Self.store(groups.flatMap { $0 }, on: connection)
             if results.contains(where: { $0.deliveriesQueued > 0 }) { onQueued() }
