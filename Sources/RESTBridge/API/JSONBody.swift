@@ -6,11 +6,36 @@ public struct JSONBody {
     public let object: [String: Any]
     /// Put before every field name in errors: `events[3].` for an event of a bulk request.
     public var fieldPrefix = ""
+    /// The text the object was parsed from, and where the object lies in it (when known).
+    private var raw: RawJSON?
+    private var range: Range<Int> = 0..<0
 
     /// A nested object (an element of a list), its errors named under `fieldPrefix`.
     public init(object: [String: Any], fieldPrefix: String) {
         self.object = object
         self.fieldPrefix = fieldPrefix
+    }
+
+    /// The object of `member`, with its own text range (an element of `events`, say).
+    func nested(_ object: [String: Any], at range: Range<Int>?, fieldPrefix: String) -> JSONBody {
+        var body = JSONBody(object: object, fieldPrefix: fieldPrefix)
+        if let raw, let range {
+            body.raw = raw
+            body.range = range
+        }
+        return body
+    }
+
+    /// The text of a member's value exactly as it was sent, when it can be cut out of the body.
+    func rawText(_ name: String) -> String? {
+        guard let raw, let value = raw.member(name, in: range) else { return nil }
+        return String(decoding: raw.bytes[value], as: UTF8.self)
+    }
+
+    /// The text ranges of the elements of the list `name`, in order, when they can be found.
+    func rawElements(_ name: String) -> [Range<Int>]? {
+        guard let raw, let list = raw.member(name, in: range) else { return nil }
+        return raw.elements(of: list)
     }
 
     public init(_ request: HTTPRequest) throws(APIError) {
@@ -27,6 +52,8 @@ public struct JSONBody {
                            details: [("body", ["Expected a JSON object."])])
         }
         self.object = object
+        raw = RawJSON(bytes: request.body)
+        range = 0..<request.body.count
     }
 
     public func has(_ name: String) -> Bool { object[name] != nil && !(object[name] is NSNull) }

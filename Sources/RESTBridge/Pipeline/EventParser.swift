@@ -26,8 +26,12 @@ public struct EventParser: Sendable {
         var dataJSON = "{}"
         var placeholders: [String: String] = [:]
         if let raw = body.object["data"], !(raw is NSNull) {
-            if let object = raw as? [String: Any], let encoded = try? JSONSerialization.data(withJSONObject: object) {
-                dataJSON = String(decoding: encoded, as: UTF8.self)
+            // As posted (cut out of the body); encoded again only when it cannot be found there.
+            let reencoded = { (object: [String: Any]) in
+                (try? JSONSerialization.data(withJSONObject: object)).map { String(decoding: $0, as: UTF8.self) }
+            }
+            if let object = raw as? [String: Any], let text = body.rawText("data") ?? reencoded(object) {
+                dataJSON = text
                 for (key, value) in object {
                     if let text = value as? String { placeholders[key] = text }
                     if let number = value as? NSNumber { placeholders[key] = number.stringValue }
@@ -91,12 +95,13 @@ public struct EventParser: Sendable {
         var errors = FieldErrors()
         var events: [EventRequest] = []
         events.reserveCapacity(list.count)
+        let ranges = body.rawElements("events").flatMap { $0.count == list.count ? $0 : nil }
         for (index, element) in list.enumerated() {
             guard let object = element as? [String: Any] else {
                 errors.add("events[\(index)]", "Must be an event object.")
                 continue
             }
-            if let event = parse(JSONBody(object: object, fieldPrefix: "events[\(index)]."), &errors) {
+            if let event = parse(body.nested(object, at: ranges?[index], fieldPrefix: "events[\(index)]."), &errors) {
                 events.append(event)
             }
         }
