@@ -27,6 +27,8 @@ final class LoopRegistry {
 /// @unchecked Sendable: `registries[i]` is touched only on loop i; everything else is a Mutex.
 public final class ChannelHub: @unchecked Sendable {
     public let configuration: ChannelConfiguration
+    /// The configuration as every session's state machine shares it (one reference each).
+    let sessionSettings: SessionSettings
     public let dependencies: ChannelDependencies
     public let bus: ChannelBus
     private let registries: [LoopRegistry]
@@ -44,6 +46,7 @@ public final class ChannelHub: @unchecked Sendable {
     {
         precondition(loopCount <= 64, "at most 64 event loops")
         self.configuration = configuration
+        sessionSettings = SessionSettings(configuration)
         self.dependencies = dependencies
         self.bus = bus
         registries = (0..<loopCount).map { _ in LoopRegistry() }
@@ -242,12 +245,13 @@ public final class ChannelHub: @unchecked Sendable {
 
     // MARK: Sweep
 
-    /// Once a second per loop: sessions past their auth deadline or token expiry are closed 4401.
+    /// Once a second per loop, every session's `tick`: auth deadline and token expiry (4401),
+    /// heartbeat silence (4000), the end of a resume's duplicate window.
     private func scheduleSweep(on loop: EventLoop) {
         loop.schedule(afterMillis: 1000) { [weak self] in
             guard let self else { return }
-            let nowMono = loop.now, nowWall = WallClock.nowMillis() / 1000
-            for session in Array(registries[loop.index].all.values) { session.sweep(monotonicMillis: nowMono, unixSeconds: nowWall) }
+            let now = SessionTime(monotonicMillis: loop.now, wallMillis: WallClock.nowMillis())
+            for session in Array(registries[loop.index].all.values) { session.sweep(now: now) }
             scheduleSweep(on: loop)
         }
     }

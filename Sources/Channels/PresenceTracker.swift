@@ -24,14 +24,14 @@ public struct PresenceDiff: Sendable, Equatable {
 /// in, so tests drive it with a fake clock.
 public struct PresenceTracker: Sendable {
     private struct RoomState: Sendable {
-        var sessions: [Int64: Set<String>] = [:]
+        var sessions: [Int64: Set<SessionID>] = [:]
         var members: [Int64: PresenceMember] = [:]
         var pendingLeaves: [Int64: Int64] = [:]
     }
 
     public let graceMillis: Int64
     private var rooms: [String: RoomState] = [:]
-    private var sessions: [Int64: Set<String>] = [:]
+    private var sessions: [Int64: Set<SessionID>] = [:]
     private var pendingOffline: [Int64: Int64] = [:]
     private var lastSeenMillis: [Int64: Int64] = [:]
 
@@ -39,13 +39,13 @@ public struct PresenceTracker: Sendable {
         self.graceMillis = graceMillis
     }
 
-    public mutating func connect(_ userID: Int64, session: String, now: Int64) {
+    public mutating func connect(_ userID: Int64, session: SessionID, now: Int64) {
         sessions[userID, default: []].insert(session)
         pendingOffline[userID] = nil
         lastSeenMillis[userID] = now
     }
 
-    public mutating func disconnect(_ userID: Int64, session: String, now: Int64) {
+    public mutating func disconnect(_ userID: Int64, session: SessionID, now: Int64) {
         sessions[userID]?.remove(session)
         lastSeenMillis[userID] = now
         if sessions[userID]?.isEmpty ?? true {
@@ -55,7 +55,7 @@ public struct PresenceTracker: Sendable {
     }
 
     /// Adds a session to a room; a diff when the user was not there (nor about to leave).
-    public mutating func join(_ room: String, member: PresenceMember, session: String, now: Int64) -> PresenceDiff? {
+    public mutating func join(_ room: String, member: PresenceMember, session: SessionID, now: Int64) -> PresenceDiff? {
         var state = rooms[room] ?? RoomState()
         defer { rooms[room] = state }
         let wasPresent = !(state.sessions[member.userID]?.isEmpty ?? true) || state.pendingLeaves[member.userID] != nil
@@ -66,7 +66,7 @@ public struct PresenceTracker: Sendable {
     }
 
     /// Removes a session from a room; the leave becomes a diff in `expire` after the grace period.
-    public mutating func leave(_ room: String, userID: Int64, session: String, now: Int64) {
+    public mutating func leave(_ room: String, userID: Int64, session: SessionID, now: Int64) {
         guard var state = rooms[room] else { return }
         state.sessions[userID]?.remove(session)
         if state.sessions[userID]?.isEmpty ?? false {

@@ -8,16 +8,16 @@ import Testing
 
     @Test func firstSessionJoinsLaterOnesDoNot() {
         var tracker = PresenceTracker(graceMillis: 5000)
-        #expect(tracker.join("class:5", member: amina, session: "a1", now: 0) == PresenceDiff(room: "class:5", joins: [amina], leaves: []))
-        #expect(tracker.join("class:5", member: amina, session: "a2", now: 10) == nil, "a second tab is no news")
-        #expect(tracker.join("class:5", member: omar, session: "o1", now: 20)?.joins == [omar])
+        #expect(tracker.join("class:5", member: amina, session: .named("a1"), now: 0) == PresenceDiff(room: "class:5", joins: [amina], leaves: []))
+        #expect(tracker.join("class:5", member: amina, session: .named("a2"), now: 10) == nil, "a second tab is no news")
+        #expect(tracker.join("class:5", member: omar, session: .named("o1"), now: 20)?.joins == [omar])
         #expect(tracker.members(of: "class:5") == [amina, omar])
     }
 
     @Test func leaveWaitsForTheGracePeriod() {
         var tracker = PresenceTracker(graceMillis: 5000)
-        _ = tracker.join("class:5", member: amina, session: "a1", now: 0)
-        tracker.leave("class:5", userID: 1, session: "a1", now: 1000)
+        _ = tracker.join("class:5", member: amina, session: .named("a1"), now: 0)
+        tracker.leave("class:5", userID: 1, session: .named("a1"), now: 1000)
         #expect(tracker.expire(now: 5999).isEmpty)
         #expect(tracker.members(of: "class:5") == [amina], "still shown during the grace period")
         #expect(tracker.expire(now: 6000) == [PresenceDiff(room: "class:5", joins: [], leaves: [amina])])
@@ -27,29 +27,29 @@ import Testing
 
     @Test func reloadWithinGraceShowsNothing() {
         var tracker = PresenceTracker(graceMillis: 5000)
-        _ = tracker.join("class:5", member: amina, session: "a1", now: 0)
-        tracker.leave("class:5", userID: 1, session: "a1", now: 1000)
-        #expect(tracker.join("class:5", member: amina, session: "a2", now: 3000) == nil, "no join for a reload")
+        _ = tracker.join("class:5", member: amina, session: .named("a1"), now: 0)
+        tracker.leave("class:5", userID: 1, session: .named("a1"), now: 1000)
+        #expect(tracker.join("class:5", member: amina, session: .named("a2"), now: 3000) == nil, "no join for a reload")
         #expect(tracker.expire(now: 10_000).isEmpty, "and no leave")
         #expect(tracker.members(of: "class:5") == [amina])
     }
 
     @Test func oneTabLeavingKeepsTheUserPresent() {
         var tracker = PresenceTracker(graceMillis: 5000)
-        _ = tracker.join("class:5", member: amina, session: "a1", now: 0)
-        _ = tracker.join("class:5", member: amina, session: "a2", now: 0)
-        tracker.leave("class:5", userID: 1, session: "a1", now: 100)
+        _ = tracker.join("class:5", member: amina, session: .named("a1"), now: 0)
+        _ = tracker.join("class:5", member: amina, session: .named("a2"), now: 0)
+        tracker.leave("class:5", userID: 1, session: .named("a1"), now: 100)
         #expect(tracker.expire(now: 60_000).isEmpty)
         #expect(tracker.members(of: "class:5") == [amina])
     }
 
     @Test func onlineWhileAnySessionAndLastSeen() {
         var tracker = PresenceTracker(graceMillis: 5000)
-        tracker.connect(1, session: "a1", now: 100)
-        tracker.connect(1, session: "a2", now: 200)
-        tracker.disconnect(1, session: "a1", now: 300)
+        tracker.connect(1, session: .named("a1"), now: 100)
+        tracker.connect(1, session: .named("a2"), now: 200)
+        tracker.disconnect(1, session: .named("a1"), now: 300)
         #expect(tracker.isOnline(1) && tracker.sessionCount(1) == 1)
-        tracker.disconnect(1, session: "a2", now: 400)
+        tracker.disconnect(1, session: .named("a2"), now: 400)
         #expect(tracker.isOnline(1), "online during the grace period")
         #expect(tracker.lastSeen(1) == 400)
         _ = tracker.expire(now: 5400)
@@ -86,5 +86,12 @@ import Testing
         #expect(parse(#"{"type":"mark_read","ids":["x"]}"#) == .failure(.invalidField("ids")))
         #expect(parse(#"{"type":"subscribe","room":"class 5"}"#) == .failure(.invalidField("room")))
         #expect(parse(#"{"type":"subscribe","room":"bank:1"}"#) == .failure(.invalidField("room")))
+    }
+}
+
+extension SessionID {
+    /// A readable, deterministic id for tests ("a1" and "a2" are two tabs of the same user).
+    static func named(_ name: String) -> SessionID {
+        SessionID(high: name.utf8.reduce(0) { $0 << 8 | UInt64($1) }, low: 0)
     }
 }

@@ -28,7 +28,8 @@ public final class WebSocket: UpgradedHandler {
     public var delegate: WebSocketDelegate?
     private var decoder: WebSocketFrameDecoder
     private var connection: Connection?
-    private var lastSeen: Int64 = 0
+    /// Loop time of the last bytes from the peer (any frame, pongs included): its sign of life.
+    public private(set) var lastSeen: Int64 = 0
     private var pingOutstanding = false
     private var closeCode: UInt16?
 

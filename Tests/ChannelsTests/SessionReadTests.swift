@@ -1,0 +1,62 @@
+import Foundation
+import Synchronization
+import Hub
+import Testing
+@testable import Channels
+
+/// Records what a hub publishes instead of delivering it.
+final class RecordingBus: ChannelBus {
+    let published = Mutex<[(ChannelTarget, [UInt8], Int64?)]>([])
+    func publish(_ target: ChannelTarget, json: [UInt8], notificationID: Int64?) {
+        published.withLock { $0.append((target, json, notificationID)) }
+    }
+    func attach(_ deliver: @escaping @Sendable (ChannelTarget, [UInt8], Int64?) -> Void) {}
+}
+
+/// `mark_read` and `mark_all_read`: persisted, then announced to every session of the user.
+@Suite struct SessionReadTests {
+    @Test func markReadIsPersistedThenAnnouncedToEverySessionOfTheUser() throws {
+        var phone = SessionHarness.live()
+        var laptop = SessionHarness.live()
+        #expect(phone.send(#"{"type":"mark_read","ids":[3,4]}"#) == ["markRead [3, 4]"])
+        #expect(phone.send(#"{"type":"mark_read","id":5}"#) == ["markRead [5]"])
+        let outcome = phone.record(phone.machine.markReadFinished(.success((ids: [3, 4], unread: 2)), now: phone.clock.now))
+        #expect(outcome == ["announceRead [3, 4] unread 2"])
+
+        // The adapter hands `announceRead` to the hub, which publishes once to the user.
+        let bus = RecordingBus()
+        let hub = ChannelHub(loopCount: 1, configuration: ChannelConfiguration(), dependencies: .unused, bus: bus)
+        hub.announceRead(userID: 7, ids: [3, 4], unreadCount: 2)
+        let published = bus.published.withLock { $0 }
+        try #require(published.count == 1)
+        #expect(published[0].0 == .user(7))
+        #expect(published[0].2 == nil, "a read change is not a resumable notification")
+        let message = try #require(try JSONSerialization.jsonObject(with: Data(published[0].1)) as? [String: Any])
+        #expect(message["type"] as? String == "notification_read")
+        let data = message["data"] as? [String: Any]
+        #expect(data?["ids"] as? [Int] == [3, 4])
+        #expect(data?["unread_count"] as? Int == 2)
+
+        // Every session of user 7 sends that one frame, even one busy resuming.
+        let push = Push(frame: WebSocketFrameEncoder.frame(.text, payload: published[0].1), notificationID: nil)
+        laptop.send(#"{"type":"resume","last_id":0}"#)
+        let toPhone = phone.machine.livePush(push), toLaptop = laptop.machine.livePush(push)
+        #expect(toPhone && toLaptop)
+    }
+
+    @Test func markAllReadAndAFailedSave() {
+        var session = SessionHarness.live()
+        #expect(session.send(#"{"type":"mark_all_read"}"#) == ["markRead all"])
+        struct Down: Error {}
+        #expect(session.record(session.machine.markReadFinished(.failure(Down()), now: session.clock.now))
+            == ["error:mark_read_failed"])
+        #expect(session.send(#"{"type":"mark_read","ids":[]}"#) == ["error:invalid_message"])
+    }
+}
+
+extension ChannelDependencies {
+    /// Dependencies for tests that never reach them.
+    static let unused = ChannelDependencies(
+        verifyToken: { _ in .failure(.unavailable) }, canJoinRoom: { _, _ in false }, history: { _, _, _ in [] },
+        unreadCount: { _ in 0 }, markRead: { _, _ in ([], 0) })
+}
