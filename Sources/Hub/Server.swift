@@ -12,6 +12,8 @@ public final class Server: Sendable {
         public var outboundLimit: Int
         /// Resolution of connection timeouts (the loops' coarse sweep).
         public var sweepIntervalMillis: Int64 = 1000
+        /// Where the loops read the time (a manual clock in deadline tests).
+        public var clock: LoopClock = .monotonic
 
         public init(host: String = "0.0.0.0", port: Int = 8000, threads: Int = System.coreCount,
                     maxConnections: Int = 100_000, outboundLimit: Int = 4 * 1024 * 1024)
@@ -38,7 +40,7 @@ public final class Server: Sendable {
         var loops: [EventLoop] = []
         var port = configuration.port
         for index in 0..<max(1, configuration.threads) {
-            let loop = try EventLoop(index: index)
+            let loop = try EventLoop(index: index, clock: configuration.clock)
             loop.sweepIntervalMillis = configuration.sweepIntervalMillis
             let socket = try Socket.listen(host: configuration.host, port: port)
             if port == 0 {

@@ -58,6 +58,14 @@ public final class BlockingClient {
         return true
     }
 
+    /// True if nothing (no byte, no end of stream) has arrived: looks without waiting or consuming.
+    public var nothingReceived: Bool {
+        guard buffer.isEmpty else { return false }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+    }
+
     /// Reads until the peer closes; returns everything received.
     public func readToEnd() throws -> [UInt8] {
         while try fill() {}

@@ -5,14 +5,15 @@ import HubTestSupport
 
 /// The HTTP server over real sockets: pipelining, keep-alive, and every row of the limits table.
 @Suite struct HTTPServerTests {
+    /// `manualClock`: the server's loops read a clock that moves only by `advanceTime(byMillis:)`.
     private func withServer(_ configure: (inout HTTPServer.Configuration) -> Void = { _ in }, maxConnections: Int = 1000,
-                            _ body: (RunningServer) throws -> Void) throws
+                            manualClock: Bool = false, _ body: (RunningServer) throws -> Void) throws
     {
         var configuration = HTTPServer.Configuration()
         configuration.cors = CORSPolicy("https://app.example")
         configure(&configuration)
         let running = try RunningServer(http: HTTPServer(router: .testRoutes(), configuration: configuration),
-                                        maxConnections: maxConnections)
+                                        maxConnections: maxConnections, clock: manualClock ? ManualClock() : nil)
         defer { running.stop() }
         try body(running)
     }
@@ -117,9 +118,13 @@ import HubTestSupport
     }
 
     @Test func incompleteHeadersAre408() throws {
-        try withServer({ $0.headerTimeoutMillis = 200 }) { server in
+        try withServer({ $0.headerTimeoutMillis = 10_000 }, manualClock: true) { server in
             let client = try BlockingClient(port: server.port)
             client.send("GET /hello/ HTTP/1.1\r\nHost: t\r\n")
+            server.settle()
+            server.advanceTime(byMillis: 9_950)
+            #expect(client.nothingReceived, "50 ms before the header deadline")
+            server.advanceTime(byMillis: 50)
             let response = try client.readResponse()
             #expect(response.status == 408)
             #expect(response.json?["error_code"] as? String == "REQUEST_TIMEOUT")
@@ -128,9 +133,12 @@ import HubTestSupport
     }
 
     @Test func idleKeepAliveConnectionIsClosedQuietly() throws {
-        try withServer({ $0.idleTimeoutMillis = 200 }) { server in
+        try withServer({ $0.idleTimeoutMillis = 60_000 }, manualClock: true) { server in
             let client = try BlockingClient(port: server.port)
             #expect(try client.request("GET /hello/ HTTP/1.1\r\nHost: t\r\n\r\n").status == 200)
+            server.advanceTime(byMillis: 59_950)
+            #expect(client.nothingReceived, "still open 50 ms before the idle deadline")
+            server.advanceTime(byMillis: 50)
             #expect(try client.readToEnd().isEmpty, "closed without a 408")
         }
     }

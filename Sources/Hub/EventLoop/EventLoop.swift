@@ -8,8 +8,10 @@ import Synchronization
 /// property is touched only by the loop's own thread.
 public final class EventLoop: @unchecked Sendable {
     public let index: Int
-    /// Monotonic milliseconds, read once per wake-up.
+    /// Monotonic milliseconds, read from `clock` once per wake-up.
     public private(set) var now: Int64
+    /// Where `now` comes from: the monotonic clock, or a manual one in tests.
+    public let clock: LoopClock
     /// Per-loop storage for the HTTP `Date` header, refreshed at most once a second.
     var dateCache = HTTPDateCache()
 
@@ -37,14 +39,15 @@ public final class EventLoop: @unchecked Sendable {
 
     private let name: String
 
-    /// `name` names the thread (default `hub-loop-<index>`).
-    public init(index: Int, name: String? = nil) throws(SystemError) {
+    /// `name` names the thread (default `hub-loop-<index>`); `clock` is where time is read.
+    public init(index: Int, name: String? = nil, clock: LoopClock = .monotonic) throws(SystemError) {
         self.index = index
         self.name = name ?? "hub-loop-\(index)"
+        self.clock = clock
         selector = try SelectorEpoll()
         wakeup = try EventFD()
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
-        now = MonotonicClock.nowMillis()
+        now = clock.nowMillis()
         try selector.register(fd: wakeup.fd, id: RegistrationID(fd: wakeup.fd, generation: 0), interest: .read)
     }
 
@@ -184,22 +187,42 @@ public final class EventLoop: @unchecked Sendable {
         while true {
             flushPending()
             if stopping && (active.isEmpty || now >= stopDeadline) { break }
-            let timeout = nextTimeout()
-            do {
-                try selector.wait(timeoutMillis: timeout) { id, readable, writable in
-                    handleEvent(id: id, readable: readable, writable: writable)
-                }
-            } catch {
-                fatalError("event loop \(index): \(error)")
-            }
-            now = MonotonicClock.nowMillis()
-            runInbox()
-            runLocalTasks()
-            for task in timers.popExpired(now: now) { task() }
-            if now >= nextSweep { sweep() }
+            turn(timeoutMillis: nextTimeout())
         }
         while let connection = active.last { connection.close() }
         finished.signal()
+    }
+
+    /// One turn after writing: wait for events (at most `timeoutMillis`), read the clock once, then
+    /// cross-thread tasks, local tasks, due timers, and the sweep if it is due.
+    private func turn(timeoutMillis: Int32) {
+        do {
+            try selector.wait(timeoutMillis: timeoutMillis) { id, readable, writable in
+                handleEvent(id: id, readable: readable, writable: writable)
+            }
+        } catch {
+            fatalError("event loop \(index): \(error)")
+        }
+        now = clock.nowMillis()
+        runInbox()
+        runLocalTasks()
+        for task in timers.popExpired(now: now) { task() }
+        if now >= nextSweep { sweep() }
+    }
+
+    /// Runs one whole turn on the calling thread, for tests that drive a loop which was never
+    /// started (as NIO's `EmbeddedEventLoop.run()`): queued writes, then events ready within
+    /// `timeoutMillis`, tasks, timers and the sweep. Never call it on a started loop.
+    public func runOnce(timeoutMillis: Int32 = 0) {
+        if threadID == nil { threadID = pthread_self() }
+        precondition(inEventLoop, "runOnce drives a loop that was not started, on one thread")
+        flushPending()
+        turn(timeoutMillis: timeoutMillis)
+    }
+
+    /// Wakes the loop so that it reads its clock again (after a `ManualClock` moved). Any thread.
+    public func wakeUp() {
+        execute {}
     }
 
     private func nextTimeout() -> Int32 {
@@ -210,7 +233,7 @@ public final class EventLoop: @unchecked Sendable {
         return Int32(clamping: max(0, until))
     }
 
-    private func handleEvent(id: RegistrationID, readable: Bool, writable: Bool) {
+    func handleEvent(id: RegistrationID, readable: Bool, writable: Bool) {
         if id.generation == 0 {
             if id.fd == wakeup.fd {
                 wakeup.drain()
