@@ -7,6 +7,8 @@ public final class HubdProcess: Sendable {
     public let port: Int
     private let process: Process
     private let output: LineBuffer
+    /// Signalled when hubd's output reaches its end (the process exited and every line was read).
+    private let outputEnded = DispatchSemaphore(value: 0)
 
     private final class LineBuffer: Sendable {
         private let lines = Mutex<[String]>([])
@@ -46,8 +48,10 @@ public final class HubdProcess: Sendable {
         process.standardError = pipe
         let lines = LineBuffer()
         let started = DispatchSemaphore(value: 0)
+        let ended = outputEnded
         let handle = pipe.fileHandleForReading
         Thread.detachNewThread {
+            defer { ended.signal() }
             var partial = Data()
             while true {
                 let chunk = handle.availableData
@@ -101,7 +105,8 @@ public final class HubdProcess: Sendable {
     public func stop(signal: Int32 = SIGTERM) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
         process.waitUntilExit()
-        Thread.sleep(forTimeInterval: 0.05)
+        _ = outputEnded.wait(timeout: .now() + 5)
+        outputEnded.signal()
         return process.terminationStatus
     }
 

@@ -7,13 +7,17 @@ import HubTestSupport
 /// Records the close codes its sockets ended with, across loop threads.
 final class CloseRecorder: Sendable {
     private let codes = Mutex<[UInt16?]>([])
-    func record(_ code: UInt16?) { codes.withLock { $0.append(code) } }
+    private let recorded = DispatchSemaphore(value: 0)
+    func record(_ code: UInt16?) {
+        codes.withLock { $0.append(code) }
+        recorded.signal()
+    }
     var all: [UInt16?] { codes.withLock { $0 } }
 
-    /// Waits (polling briefly) until `count` closes are recorded.
+    /// Waits until `count` closes are recorded (at most `seconds`, a safety net, not a deadline).
     func wait(for count: Int, seconds: Double = 10) -> [UInt16?] {
-        let deadline = Date().addingTimeInterval(seconds)
-        while all.count < count && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let limit = DispatchTime.now() + seconds
+        while all.count < count && recorded.wait(timeout: limit) == .success {}
         return all
     }
 }
