@@ -2,11 +2,11 @@ import Dispatch
 import Hub
 import Synchronization
 
-/// The sessions of one loop, by user and by room. Touched only on that loop.
+/// The sessions of one loop, by user and by room. Touched only on that loop. Unauthenticated
+/// sessions are in neither index: the sweep finds every session through the loop's connections.
 final class LoopRegistry {
-    var all: [ObjectIdentifier: Session] = [:]
-    var byUser: [Int64: [ObjectIdentifier: Session]] = [:]
-    var byRoom: [String: [ObjectIdentifier: Session]] = [:]
+    var byUser: [Int64: SessionGroup] = [:]
+    var byRoom: [String: SessionGroup] = [:]
     var sweeping = false
 
     /// Calls `body` for each session of `target`, over a snapshot: a session that closes while it
@@ -14,9 +14,9 @@ final class LoopRegistry {
     /// sessions is built (an announcement to 10,000 spent more time listing them than queueing).
     func forEachSession(of target: ChannelTarget, _ body: (Session) -> Void) {
         switch target {
-        case .user(let id): byUser[id]?.values.forEach(body)
-        case .room(let name): byRoom[name]?.values.forEach(body)
-        case .everyone: for sessions in byUser.values { sessions.values.forEach(body) }
+        case .user(let id): byUser[id]?.forEach(body)
+        case .room(let name): byRoom[name]?.forEach(body)
+        case .everyone: for sessions in byUser.values { sessions.forEach(body) }
         }
     }
 }
@@ -137,14 +137,13 @@ public final class ChannelHub: @unchecked Sendable {
 
     // MARK: Sessions (on their loop)
 
+    /// A session opened on `loop`: the loop is known to the hub and swept from now on.
     func register(_ session: Session, on loop: EventLoop) {
-        loops.withLock { if $0[loop.index] == nil { $0[loop.index] = loop } }
         let registry = registries[loop.index]
-        registry.all[ObjectIdentifier(session)] = session
-        if !registry.sweeping {
-            registry.sweeping = true
-            scheduleSweep(on: loop)
-        }
+        guard !registry.sweeping else { return }
+        loops.withLock { if $0[loop.index] == nil { $0[loop.index] = loop } }
+        registry.sweeping = true
+        scheduleSweep(on: loop)
     }
 
     func bind(_ session: Session, user: ChannelUser, on loop: EventLoop) {
@@ -153,19 +152,18 @@ public final class ChannelHub: @unchecked Sendable {
             let bit = UInt64(1) << UInt64(loop.index)
             userLoops.withLock { $0[user.id, default: 0] |= bit }
         }
-        registry.byUser[user.id, default: [:]][ObjectIdentifier(session)] = session
+        if registry.byUser[user.id]?.insert(session) == nil { registry.byUser[user.id] = SessionGroup(session) }
         boundSessions.add(1, ordering: .relaxed)
         presence.withLock { $0.connect(user.id, session: session.id, now: WallClock.nowMillis()) }
     }
 
     func unregister(_ session: Session, on loop: EventLoop) {
         let registry = registries[loop.index]
-        let key = ObjectIdentifier(session)
-        registry.all[key] = nil
         guard let user = session.user else { return }
         for room in session.rooms { leave(session, room: room, on: loop) }
-        if registry.byUser[user.id]?.removeValue(forKey: key) != nil { boundSessions.subtract(1, ordering: .relaxed) }
-        if registry.byUser[user.id]?.isEmpty ?? false {
+        guard let outcome = registry.byUser[user.id]?.remove(session), outcome.removed else { return }
+        boundSessions.subtract(1, ordering: .relaxed)
+        if outcome.isEmpty {
             registry.byUser[user.id] = nil
             let bit = UInt64(1) << UInt64(loop.index)
             userLoops.withLock { index in
@@ -183,7 +181,7 @@ public final class ChannelHub: @unchecked Sendable {
             let bit = UInt64(1) << UInt64(loop.index)
             roomLoops.withLock { $0[room, default: 0] |= bit }
         }
-        registry.byRoom[room, default: [:]][ObjectIdentifier(session)] = session
+        if registry.byRoom[room]?.insert(session) == nil { registry.byRoom[room] = SessionGroup(session) }
         let member = PresenceMember(userID: user.id, name: user.displayName, role: user.role)
         let (diff, members) = presence.withLock { tracker in
             (tracker.join(room, member: member, session: session.id, now: WallClock.nowMillis()), tracker.members(of: room))
@@ -194,8 +192,7 @@ public final class ChannelHub: @unchecked Sendable {
 
     func leave(_ session: Session, room: String, on loop: EventLoop) {
         let registry = registries[loop.index]
-        registry.byRoom[room]?[ObjectIdentifier(session)] = nil
-        if registry.byRoom[room]?.isEmpty ?? false {
+        if registry.byRoom[room]?.remove(session).isEmpty == true {
             registry.byRoom[room] = nil
             let bit = UInt64(1) << UInt64(loop.index)
             roomLoops.withLock { index in
@@ -251,7 +248,10 @@ public final class ChannelHub: @unchecked Sendable {
         loop.schedule(afterMillis: 1000) { [weak self] in
             guard let self else { return }
             let now = SessionTime(monotonicMillis: loop.now, wallMillis: WallClock.nowMillis())
-            for session in Array(registries[loop.index].all.values) { session.sweep(now: now) }
+            loop.forEachConnection { connection in
+                guard let session = (connection.handler as? WebSocket)?.delegate as? Session, session.hub === self else { return }
+                session.sweep(now: now)
+            }
             scheduleSweep(on: loop)
         }
     }

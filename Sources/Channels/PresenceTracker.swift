@@ -24,14 +24,14 @@ public struct PresenceDiff: Sendable, Equatable {
 /// in, so tests drive it with a fake clock.
 public struct PresenceTracker: Sendable {
     private struct RoomState: Sendable {
-        var sessions: [Int64: Set<SessionID>] = [:]
+        var sessions: [Int64: SmallSet<SessionID>] = [:]
         var members: [Int64: PresenceMember] = [:]
         var pendingLeaves: [Int64: Int64] = [:]
     }
 
     public let graceMillis: Int64
     private var rooms: [String: RoomState] = [:]
-    private var sessions: [Int64: Set<SessionID>] = [:]
+    private var sessions: [Int64: SmallSet<SessionID>] = [:]
     private var pendingOffline: [Int64: Int64] = [:]
     private var lastSeenMillis: [Int64: Int64] = [:]
 
@@ -40,7 +40,7 @@ public struct PresenceTracker: Sendable {
     }
 
     public mutating func connect(_ userID: Int64, session: SessionID, now: Int64) {
-        sessions[userID, default: []].insert(session)
+        sessions[userID, default: SmallSet()].insert(session)
         pendingOffline[userID] = nil
         lastSeenMillis[userID] = now
     }
@@ -59,7 +59,7 @@ public struct PresenceTracker: Sendable {
         var state = rooms[room] ?? RoomState()
         defer { rooms[room] = state }
         let wasPresent = !(state.sessions[member.userID]?.isEmpty ?? true) || state.pendingLeaves[member.userID] != nil
-        state.sessions[member.userID, default: []].insert(session)
+        state.sessions[member.userID, default: SmallSet()].insert(session)
         state.members[member.userID] = member
         state.pendingLeaves[member.userID] = nil
         return wasPresent ? nil : PresenceDiff(room: room, joins: [member], leaves: [])
