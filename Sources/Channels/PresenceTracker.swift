@@ -29,27 +29,32 @@ public struct PresenceTracker: Sendable {
         var pendingLeaves: [Int64: Int64] = [:]
     }
 
+    /// A user's open sessions and latest connect or disconnect, in one entry per user (a user
+    /// who went offline keeps the entry for `lastSeen`).
+    private struct UserState: Sendable {
+        var lastSeen: Int64
+        var sessions = SmallSet<SessionID>()
+    }
+
     public let graceMillis: Int64
     private var rooms: [String: RoomState] = [:]
-    private var sessions: [Int64: SmallSet<SessionID>] = [:]
+    private var users: [Int64: UserState] = [:]
     private var pendingOffline: [Int64: Int64] = [:]
-    private var lastSeenMillis: [Int64: Int64] = [:]
 
     public init(graceMillis: Int64) {
         self.graceMillis = graceMillis
     }
 
     public mutating func connect(_ userID: Int64, session: SessionID, now: Int64) {
-        sessions[userID, default: SmallSet()].insert(session)
+        users[userID, default: UserState(lastSeen: now)].sessions.insert(session)
+        users[userID]?.lastSeen = now
         pendingOffline[userID] = nil
-        lastSeenMillis[userID] = now
     }
 
     public mutating func disconnect(_ userID: Int64, session: SessionID, now: Int64) {
-        sessions[userID]?.remove(session)
-        lastSeenMillis[userID] = now
-        if sessions[userID]?.isEmpty ?? true {
-            sessions[userID] = nil
+        users[userID, default: UserState(lastSeen: now)].sessions.remove(session)
+        users[userID]?.lastSeen = now
+        if users[userID]?.sessions.isEmpty ?? true {
             pendingOffline[userID] = now + graceMillis
         }
     }
@@ -105,11 +110,11 @@ public struct PresenceTracker: Sendable {
     }
 
     public func isOnline(_ userID: Int64) -> Bool {
-        sessions[userID] != nil || pendingOffline[userID] != nil
+        users[userID]?.sessions.isEmpty == false || pendingOffline[userID] != nil
     }
 
-    public func sessionCount(_ userID: Int64) -> Int { sessions[userID]?.count ?? 0 }
+    public func sessionCount(_ userID: Int64) -> Int { users[userID]?.sessions.count ?? 0 }
 
     /// Milliseconds (the clock passed in) of the user's latest connect or disconnect.
-    public func lastSeen(_ userID: Int64) -> Int64? { lastSeenMillis[userID] }
+    public func lastSeen(_ userID: Int64) -> Int64? { users[userID]?.lastSeen }
 }
