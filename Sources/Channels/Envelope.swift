@@ -26,4 +26,12 @@ public enum Envelope {
             json.field("message", message)
         }
     }
+
+    /// An error message stamped with a session's wall clock.
+    static func error(_ code: String, _ message: String, now: SessionTime) -> [UInt8] {
+        make("error", now: now.wallMillis) { json in
+            json.field("code", code)
+            json.field("message", message)
+        }
+    }
 }

@@ -316,13 +316,3 @@ struct SessionMachine {
         return [.send(Envelope.error("rate_limited", "Too many messages; slow down", now: now))]
     }
 }
-
-extension Envelope {
-    /// An error message stamped with the session's wall clock.
-    static func error(_ code: String, _ message: String, now: SessionTime) -> [UInt8] {
-        make("error", now: now.wallMillis) { json in
-            json.field("code", code)
-            json.field("message", message)
-        }
-    }
-}
