@@ -7,10 +7,12 @@ import Testing
 /// Records what a hub publishes instead of delivering it.
 final class RecordingBus: ChannelBus {
     let published = Mutex<[(ChannelTarget, [UInt8], Int64?)]>([])
-    func publish(_ target: ChannelTarget, json: [UInt8], notificationID: Int64?) {
-        published.withLock { $0.append((target, json, notificationID)) }
+    func publish(_ messages: [ChannelMessage]) {
+        published.withLock { list in
+            for message in messages { list.append((message.target, message.json, message.notificationID)) }
+        }
     }
-    func attach(_ deliver: @escaping @Sendable (ChannelTarget, [UInt8], Int64?) -> Void) {}
+    func attach(_ deliver: @escaping @Sendable ([ChannelMessage]) -> Void) {}
 }
 
 /// `mark_read` and `mark_all_read`: persisted, then announced to every session of the user.
