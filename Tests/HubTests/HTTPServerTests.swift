@@ -19,12 +19,15 @@ import HubTestSupport
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
-        try withServer { server in
+        try withServer(manualClock: true) { server in
             let client = try BlockingClient(port: server.port)
             // /slow/ answers later from a timer and /later/ from another thread; order must still hold.
             client.send("GET /slow/150/ HTTP/1.1\r\nHost: t\r\n\r\nGET /items/1/?q=a HTTP/1.1\r\nHost: t\r\n\r\n"
                 + "GET /later/third/ HTTP/1.1\r\nHost: t\r\n\r\nPOST /echo/ HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nfour"
                 + "GET /hello/ HTTP/1.1\r\nHost: t\r\n\r\n")
+            server.settle()
+            #expect(client.nothingReceived, "nothing overtakes the first answer, still on its timer")
+            server.advanceTime(byMillis: 150)
             let bodies = try (0..<5).map { _ in try client.readResponse().text }
             #expect(bodies == ["slow 150", "item 1 q=a", "third", "four", "hello"])
         }
@@ -185,10 +188,13 @@ import HubTestSupport
     }
 
     @Test func clientThatHalfClosesStillGetsItsAnswer() throws {
-        try withServer { server in
+        try withServer(manualClock: true) { server in
             let client = try BlockingClient(port: server.port)
             client.send("GET /slow/50/ HTTP/1.1\r\nHost: t\r\n\r\n")
             client.shutdownWrite()
+            server.settle()
+            #expect(client.nothingReceived, "the half-close is not taken as the end of the connection")
+            server.advanceTime(byMillis: 50)
             #expect(try client.readResponse().text == "slow 50")
         }
     }
