@@ -91,10 +91,15 @@ final class Session: WebSocketDelegate {
         case .close(let code, let reason):
             socket?.close(code: code.rawValue, reason: reason)
         case .verifyToken(let token, let first):
-            let verify = hub.dependencies.verifyToken
             let generation = hub.publishGeneration
-            later({ await verify(token) }) { session, result, now in
-                session.machine.tokenVerified(result, first: first, generation: generation, now: now)
+            let then: @Sendable (Session, Result<ChannelUser, TokenRejection>, SessionTime) -> [SessionAction] = {
+                session, result, now in session.machine.tokenVerified(result, first: first, generation: generation, now: now)
+            }
+            if let verifyNow = hub.dependencies.verifyTokenNow, let handle = socket?.handle {
+                verifyNow(token) { result in Self.back(on: handle, with: result, then) }
+            } else {
+                let verify = hub.dependencies.verifyToken
+                later({ await verify(token) }, then: then)
             }
         case .bind(let user, let known):
             bind(user, known: known)
@@ -164,11 +169,19 @@ final class Session: WebSocketDelegate {
         guard let handle = socket?.handle else { return }
         Task {
             let value = await work()
-            handle.withConnection { connection in
-                guard let session = (connection.handler as? WebSocket)?.delegate as? Session else { return }
-                let now = SessionTime(monotonicMillis: connection.loop.now, wallMillis: WallClock.nowMillis())
-                session.perform(then(session, value, now))
-            }
+            Session.back(on: handle, with: value, then)
+        }
+    }
+
+    /// From any thread: on the connection's loop, if it is still open, hands `value` to its
+    /// session's machine through `then` and carries out what it answers.
+    private static func back<T: Sendable>(on handle: ConnectionHandle, with value: T,
+                                          _ then: @escaping @Sendable (Session, T, SessionTime) -> [SessionAction])
+    {
+        handle.withConnection { connection in
+            guard let session = (connection.handler as? WebSocket)?.delegate as? Session else { return }
+            let now = SessionTime(monotonicMillis: connection.loop.now, wallMillis: WallClock.nowMillis())
+            session.perform(then(session, value, now))
         }
     }
 }
