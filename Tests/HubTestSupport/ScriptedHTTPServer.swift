@@ -127,6 +127,8 @@ public final class ScriptedHTTPServer: @unchecked Sendable {
     /// Connections accepted so far, and the most open at the same time.
     public var accepted: Int { counts.state.withLock { $0.accepted } }
     public var maxOpen: Int { counts.state.withLock { $0.maxOpen } }
+    /// Connections whose script has not finished (the echo script finishes when its peer closes).
+    public var openConnections: Int { counts.state.withLock { $0.open } }
 
     /// Stops accepting (connections in progress finish their script).
     public func stop() {

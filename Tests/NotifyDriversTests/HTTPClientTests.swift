@@ -28,8 +28,9 @@ import Testing
         while let (head, body) = peer.readRequest() {
             let line = head.split(separator: "\r\n").first ?? ""
             peer.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Line: \(line)\r\n\r\n")
-            // Split by bytes, in the middle of a UTF-8 character if it falls there.
-            for piece in [body[..<(body.count / 2)], body[(body.count / 2)...]] {
+            // Split by bytes, in the middle of a UTF-8 character if it falls there. An empty piece
+            // is not written: a chunk of size 0 would end the body early.
+            for piece in [body[..<(body.count / 2)], body[(body.count / 2)...]] where !piece.isEmpty {
                 peer.write(Array((String(piece.count, radix: 16) + "\r\n").utf8) + piece + Array("\r\n".utf8))
             }
             peer.write("0\r\n\r\n")
@@ -73,15 +74,55 @@ import Testing
         #expect(server.maxOpen == 4)
     }
 
-    @Test func aSilentServerTimesOut() throws {
+    /// A loop on a manual clock, turned by hand on the test's thread: a timeout fires when the test
+    /// moves time past it, not after a sleep.
+    private func manualLoop() throws -> (EventLoop, ManualClock) {
+        let clock = ManualClock()
+        let loop = try EventLoop(index: 0, name: "http-client-manual", clock: .manual(clock))
+        loop.sweepIntervalMillis = 50
+        return (loop, clock)
+    }
+
+    /// Turns `loop` (waiting at most 5 ms each turn for sockets) until `done`, at most 2,000 turns.
+    private func turn(_ loop: EventLoop, until done: () -> Bool) {
+        for _ in 0..<2000 where !done() { loop.runOnce(timeoutMillis: 5) }
+    }
+
+    /// A few turns for what is already on its way (the scripted server's peers read with a
+    /// timeout of their own, so the test does not idle in real time).
+    private func settle(_ loop: EventLoop) {
+        for _ in 0..<20 { loop.runOnce(timeoutMillis: 2) }
+    }
+
+    @Test func aSilentServerTimesOutWhenTimePassesTheResponseTimeout() throws {
+        let heard = Atomic<Bool>(false), release = DispatchSemaphore(value: 0)
         let server = try ScriptedHTTPServer { peer in
             _ = peer.readRequest()
-            usleep(1_500_000)
+            heard.store(true, ordering: .relaxed)
+            release.wait()
         }
-        defer { server.stop() }
-        #expect { try client(responseMillis: 300).requestAndWait("GET", url(server)) } throws: { error in
-            "\(error)".contains("no answer")
+        defer {
+            release.signal()
+            server.stop()
         }
+        let (loop, clock) = try manualLoop()
+        let client = HTTPClient(loop: loop, timeouts: .init(connectMillis: 2_000, responseMillis: 300, idleMillis: 30_000))
+        let outcome = Mutex<Result<HTTPClientResponse, TransportError>?>(nil)
+        client.request("GET", url(server)) { result in outcome.withLock { $0 = result } }
+        turn(loop) { heard.load(ordering: .relaxed) }
+        let requestArrived = heard.load(ordering: .relaxed)
+        #expect(requestArrived)
+        clock.advance(byMillis: 290)
+        settle(loop)
+        let early = outcome.withLock { $0 == nil }
+        #expect(early, "not before the timeout")
+        clock.advance(byMillis: 60)
+        turn(loop) { outcome.withLock { $0 } != nil }
+        guard case .failure(let error) = outcome.withLock({ $0 }) else {
+            Issue.record("expected a timeout, got \(String(describing: outcome.withLock { $0 }))")
+            return
+        }
+        #expect("\(error)".contains("no answer"))
     }
 
     @Test func aRefusedConnectionFailsWithAReason() throws {
@@ -110,11 +151,23 @@ import Testing
     @Test func idleConnectionsCloseAfterTheIdleTimeout() throws {
         let server = try ScriptedHTTPServer(script: Self.echoChunked)
         defer { server.stop() }
-        let client = client(idleMillis: 100)
-        #expect(try client.requestAndWait("POST", url(server), body: [65]).status == 200)
-        usleep(400_000)
-        #expect(try client.requestAndWait("POST", url(server), body: [66]).status == 200)
-        #expect(server.accepted == 2)
+        let (loop, clock) = try manualLoop()
+        let client = HTTPClient(loop: loop, timeouts: .init(connectMillis: 2_000, responseMillis: 5_000, idleMillis: 100))
+        func post(_ byte: UInt8) -> Int? {
+            let status = Mutex<Int?>(nil)
+            client.request("POST", url(server), body: [byte]) { result in status.withLock { $0 = (try? result.get())?.status ?? -1 } }
+            turn(loop) { status.withLock { $0 } != nil }
+            return status.withLock { $0 }
+        }
+        #expect(post(65) == 200)
+        clock.advance(byMillis: 60)
+        settle(loop)
+        #expect(post(66) == 200)
+        #expect(server.accepted == 1, "still within the idle timeout: the connection is reused")
+        clock.advance(byMillis: 160)
+        turn(loop) { server.openConnections == 0 }
+        #expect(post(67) == 200)
+        #expect(server.accepted == 2, "idle past the timeout: closed, and a new connection made")
     }
 
     @Test func bodyUntilCloseAndOversizedBodies() throws {
