@@ -39,3 +39,24 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (Tests/Fuzz, run by `make fuzz`), declared only when HUB_FUZZ=1 so the normal build and
+// test never see them. Each is an executable built with `-sanitize=fuzzer,address` into .build-fuzz.
+if Context.environment["HUB_FUZZ"] == "1" {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Tests/Fuzz/FuzzSupport"),
+    ]
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzHTTPRequest", ["Hub"]),
+        ("FuzzHTTPResponse", ["NotifyDrivers"]),
+        ("FuzzWebSocketFrames", ["Hub"]),
+        ("FuzzClientMessage", ["Channels"]),
+        ("FuzzJWT", ["RESTBridge"]),
+        ("FuzzSMTPReply", ["NotifyDrivers"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(
+            .executableTarget(name: name, dependencies: dependencies + ["FuzzSupport"], path: "Tests/Fuzz/\(name)"))
+    }
+}
