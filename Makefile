@@ -3,7 +3,7 @@
 SHELL := /bin/sh
 PORT ?= 8000
 
-.PHONY: run test build release deps db bench http-bench clean stop-db
+.PHONY: run test build release deps db bench http-bench clean stop-db fuzz fuzz-smoke test-sanitize
 
 deps:
 	@scripts/deps.sh
@@ -36,6 +36,21 @@ test:
 	HUB_E2E_DATABASE_URL="$${HUB_DATABASE_URL:-$$(scripts/pg-local.sh url hub_e2e)}" \
 	 HUB_E2E_PG_CONTROL="$${HUB_DATABASE_URL:+external}" \
 	 HUBD_BINARY="$$(swift build --show-bin-path)/hubd" python3 Tests/e2e/run_all.py
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# libFuzzer targets of Tests/Fuzz (README: Fuzzing), FUZZ_SECONDS each; `make test` runs each for 10 s.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	scripts/fuzz.sh 10
+
+# The Swift test suites under ThreadSanitizer, then AddressSanitizer (README: Sanitizers).
+test-sanitize:
+	@scripts/deps.sh
+	@if [ -z "$$HUB_DATABASE_URL" ]; then scripts/pg-local.sh start && scripts/pg-local.sh fresh-db hub_sanitize; fi
+	HUB_TEST_DATABASE_URL="$${HUB_DATABASE_URL:-$$(scripts/pg-local.sh url hub_sanitize)}" scripts/sanitize.sh
 
 bench: release
 	loadtest/scripts/bench.sh

@@ -3,9 +3,10 @@ import Hub
 /// Registers `/ws/notifications/` and `/ws/notifications/{user_id}/`. A token in the
 /// `Authorization: Bearer` header or `?token=` is checked before the upgrade (401 if bad, 403 if
 /// the path names another user); without one the upgrade succeeds and the first message must be
-/// `auth`. `?last_id=` asks for a replay right after `connected`.
+/// `auth`. `?last_id=` asks for a replay right after `connected`. A browser page whose `Origin`
+/// `origins` does not allow is refused with 403 before anything else.
 public enum NotificationsEndpoint {
-    public static func register(on router: inout Router, hub: ChannelHub) {
+    public static func register(on router: inout Router, hub: ChannelHub, origins: OriginAllowList = .any) {
         var options = WebSocketOptions()
         options.maxMessageBytes = hub.configuration.maxMessageBytes
         options.pingIntervalMillis = hub.configuration.heartbeatIntervalMillis
@@ -14,7 +15,11 @@ public enum NotificationsEndpoint {
         options.slowConsumerCloseCode = CloseCode.slowConsumer.rawValue
         options.outboundLimit = 1 << 20
         for path in ["/ws/notifications/", "/ws/notifications/{user_id}/"] {
+            // Checked here rather than in `options.originAllowed`, which sees no `Host` (same-origin pages pass).
             router.webSocket(path, options: options) { request, acceptor in
+                guard origins.allows(origin: request.headers["Origin"], host: request.headers["Host"]) else {
+                    return acceptor.reject(.error(.forbidden, code: "ORIGIN_NOT_ALLOWED", message: "Origin not allowed"))
+                }
                 accept(request, acceptor, hub: hub)
             }
         }

@@ -130,7 +130,7 @@ struct HubApplication {
             channel.maxMessageBytes = min(configuration.maxMessageBytes, 1 << 20)
             let hub = ChannelHub(loopCount: configuration.threads, configuration: channel,
                                  dependencies: ChannelWiring.dependencies(context: context, store: store))
-            NotificationsEndpoint.register(on: &router, hub: hub)
+            NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins))
             let outbox = self.outbox
             let pipeline = EventPipeline(pool: pool, hub: hub, onQueued: { [outbox] in outbox?.wake() })
             NotificationRoutes.register(on: &router, context: context, store: store, hub: hub, pipeline: pipeline)

@@ -19,6 +19,8 @@ struct HubConfiguration {
     var maxBodyBytes = 1024 * 1024
     var maxConnections = 100_000
     var corsOrigins = ""
+    /// Browser origins that may open WebSockets; the CORS list unless set.
+    var wsOrigins = ""
     var smtpURL: String?
     var smtpFrom: String?
     var telegramBotToken: String?
@@ -62,6 +64,8 @@ struct HubConfiguration {
         Setting(name: "HUB_MAX_BODY_BYTES", help: "largest HTTP request body", defaultText: "1048576"),
         Setting(name: "HUB_MAX_CONNECTIONS", help: "open connections at most", defaultText: "100000"),
         Setting(name: "HUB_CORS_ORIGINS", help: "allowed browser origins, comma-separated, or *", defaultText: "none"),
+        Setting(name: "HUB_WS_ORIGINS", help: "origins that may open WebSockets (same-origin and no Origin always may), or *",
+                defaultText: "HUB_CORS_ORIGINS"),
         Setting(name: "HUB_SMTP_URL", help: "smtp://user:pass@host:587?starttls=required", defaultText: "unset"),
         Setting(name: "HUB_SMTP_FROM", help: "sender address of emails", defaultText: "unset"),
         Setting(name: "HUB_TELEGRAM_BOT_TOKEN", help: "Telegram bot token", defaultText: "unset"),
@@ -155,6 +159,10 @@ struct HubConfiguration {
         config.maxBodyBytes = try reader.int("HUB_MAX_BODY_BYTES", 1024...(1 << 30)) ?? config.maxBodyBytes
         config.maxConnections = try reader.int("HUB_MAX_CONNECTIONS", 1...10_000_000) ?? config.maxConnections
         config.corsOrigins = reader.string("HUB_CORS_ORIGINS") ?? ""
+        if let origins = reader.string("HUB_WS_ORIGINS"), let item = OriginAllowList.malformedItem(in: origins) {
+            throw ConfigurationError(description: "HUB_WS_ORIGINS must list origins like https://app.example, or *, not \"\(item)\"")
+        }
+        config.wsOrigins = reader.string("HUB_WS_ORIGINS") ?? config.corsOrigins
         config.smtpURL = reader.string("HUB_SMTP_URL")
         config.smtpFrom = reader.string("HUB_SMTP_FROM")
         config.telegramBotToken = reader.string("HUB_TELEGRAM_BOT_TOKEN")

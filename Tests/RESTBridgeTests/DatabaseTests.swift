@@ -38,12 +38,15 @@ import Testing
         await #expect(throws: DatabaseError.self) {
             try await pool.run { connection in try connection.execute("SELECT * FROM no_such_table") }
         }
-        do {
-            _ = try await pool.run { connection in try connection.execute("SELECT 1/0") }
-        } catch let error as DatabaseError {
-            guard case .query(let state, _) = error else { Issue.record("\(error)"); return }
-            #expect(state == "22012")
+        // Division by zero must be raised, as a query error (not `unavailable`) with SQLSTATE 22012.
+        let error = await #expect(throws: DatabaseError.self) {
+            try await pool.run { connection in try connection.execute("SELECT 1/0") }
         }
+        guard case .query(let state, _)? = error else {
+            Issue.record("expected DatabaseError.query, got \(String(describing: error))")
+            return
+        }
+        #expect(state == "22012")
         #expect(pool.health == .connected)
     }
 
