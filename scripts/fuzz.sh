@@ -12,7 +12,7 @@ TARGETS="${*:-$(for main in Tests/Fuzz/*/main.swift; do basename "$(dirname "$ma
 SCRATCH=.build-fuzz
 
 # libFuzzer ships with the Swift toolchain (compiler-rt); nothing to install, but say so if it is missing.
-SWIFTC="$(command -v swiftc)"
+SWIFTC="$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)"
 if ! ls "$(dirname "$SWIFTC")"/../lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a \
         "$(dirname "$SWIFTC")"/../lib/swift/clang/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1; then
     echo "fuzz: this Swift toolchain ($SWIFTC) has no libFuzzer runtime (libclang_rt.fuzzer)" >&2
