@@ -49,7 +49,7 @@ if Context.environment["HUB_FUZZ"] == "1" {
     ]
     let fuzzTargets: [(String, [Target.Dependency])] = [
         ("FuzzHTTPRequest", ["Hub"]),
-        ("FuzzHTTPResponse", ["NotifyDrivers"]),
+        ("FuzzHTTPResponse", ["Hub"]),
         ("FuzzWebSocketFrames", ["Hub"]),
         ("FuzzClientMessage", ["Channels"]),
         ("FuzzJWT", ["RESTBridge"]),

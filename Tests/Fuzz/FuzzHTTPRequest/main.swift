@@ -1,7 +1,7 @@
 import FuzzSupport
 import Hub
 
-// HTTPRequestParser, as the server drives it: nothing may crash, and the requests and the error
+// HTTPParser reading requests, as the server drives it: nothing may crash, and the requests and the error
 // read from a stream must not depend on how the stream was cut (whole, one byte at a time, at
 // seeded random splits).
 Fuzzer.run { input in
@@ -16,7 +16,7 @@ Fuzzer.run { input in
 /// Each request the parser produced, then its error if any; small limits so that the 431 and
 /// 413 paths are reachable with small inputs.
 func readRequests(_ pieces: [[UInt8]]) -> [String] {
-    var parser = HTTPRequestParser(limits: .init(maxHeaderBytes: 1024, maxHeaderCount: 16, maxBodyBytes: 2048))
+    var parser = HTTPParser(role: .request, limits: .init(maxHeaderBytes: 1024, maxHeaderCount: 16, maxBodyBytes: 2048))
     var pending: [UInt8] = []
     var seen: [String] = []
     for piece in pieces {
@@ -34,6 +34,8 @@ func readRequests(_ pieces: [[UInt8]]) -> [String] {
             case .request(let request):
                 seen.append(describe(request))
                 continue
+            case .response(let response):
+                Fuzzer.require(false, "a request parser produced a response: \(response)")
             case .error(let error):
                 seen.append("error \(error)")
                 return seen

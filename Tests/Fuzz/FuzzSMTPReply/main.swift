@@ -1,25 +1,31 @@
 import FuzzSupport
-import NotifyDrivers
+@testable import NotifyDrivers
 
-// SMTPReplyParser, which reads every answer of an SMTP server: the input is what the server sends,
-// cut into lines as the connection does. Nothing may crash, and each reply it reads has a
-// three-digit code and no more text than its lines carried.
+// SMTPReplyParser, which reads every answer of an SMTP server on the delivery loop: nothing may
+// crash, the replies (and the error) read from a stream must not depend on how it was cut, and each
+// reply has a code from 200 to 559 and no more text than the bytes that carried it.
 Fuzzer.run { input in
+    let bytes = Array(input)
+    let whole = readReplies([bytes])
+    Fuzzer.requireSame(whole, readReplies(Splits.seeded(bytes)), "replies read at seeded splits")
+    Fuzzer.requireSame(whole, readReplies(Splits.oneByte(bytes)), "replies read one byte at a time")
+}
+
+func readReplies(_ pieces: [[UInt8]]) -> [String] {
     var parser = SMTPReplyParser()
-    var lines = Array(input).split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
-        String(decoding: line.last == 0x0D ? line.dropLast() : line, as: UTF8.self)
-    }
-    if lines.last == "" { lines.removeLast() }
+    var seen: [String] = []
     var carried = 0
-    for line in lines {
-        carried += line.utf8.count
-        do {
-            guard let reply = try parser.feed(line: line) else { continue }
-            Fuzzer.require((0...999).contains(reply.code), "reply code \(reply.code) from \(line.debugDescription)")
-            Fuzzer.require(reply.text.utf8.count <= carried, "reply text longer than its lines")
-            carried = 0
-        } catch {
-            return
+    do {
+        for piece in pieces {
+            carried += piece.count
+            for reply in try piece.withUnsafeBytes({ try parser.parse($0) }) {
+                Fuzzer.require((200...559).contains(reply.code), "reply code \(reply.code)")
+                Fuzzer.require(reply.text.utf8.count <= carried, "reply text longer than the bytes that carried it")
+                seen.append("\(reply)")
+            }
         }
+    } catch {
+        seen.append("error \(error)")
     }
+    return seen
 }
