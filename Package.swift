@@ -53,6 +53,7 @@ if Context.environment["HUB_FUZZ"] == "1" {
         ("FuzzWebSocketFrames", ["Hub"]),
         ("FuzzClientMessage", ["Channels"]),
         ("FuzzJWT", ["RESTBridge"]),
+        ("FuzzEventBody", ["RESTBridge"]),
         ("FuzzSMTPReply", ["NotifyDrivers"]),
     ]
     for (name, dependencies) in fuzzTargets {

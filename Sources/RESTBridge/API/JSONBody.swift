@@ -39,11 +39,16 @@ public struct JSONBody {
     }
 
     public init(_ request: HTTPRequest) throws(APIError) {
-        if request.body.isEmpty {
+        try self.init(bytes: request.body)
+    }
+
+    /// A JSON object's text (an empty body is an empty object).
+    public init(bytes: [UInt8]) throws(APIError) {
+        if bytes.isEmpty {
             object = [:]
             return
         }
-        guard let value = try? JSONSerialization.jsonObject(with: Data(request.body)) else {
+        guard let value = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
             throw APIError(.badRequest, code: "INVALID_JSON", message: "The body is not valid JSON",
                            details: [("body", ["Expected a JSON object."])])
         }
@@ -52,8 +57,8 @@ public struct JSONBody {
                            details: [("body", ["Expected a JSON object."])])
         }
         self.object = object
-        raw = RawJSON(bytes: request.body)
-        range = 0..<request.body.count
+        raw = RawJSON(bytes: bytes)
+        range = 0..<bytes.count
     }
 
     public func has(_ name: String) -> Bool { object[name] != nil && !(object[name] is NSNull) }

@@ -4,8 +4,9 @@
 struct RawJSON {
     let bytes: [UInt8]
 
-    /// The value of the last member named `key` of the object at `object` (top level only).
-    /// Keys written with escapes are not matched; callers fall back to re-encoding then.
+    /// The value of the last member named `key` of the object at `object` (top level only). When
+    /// any key of the object is written with escapes (it might spell `key`), nil: callers fall
+    /// back to re-encoding then.
     func member(_ key: String, in object: Range<Int>) -> Range<Int>? {
         let key = Array(key.utf8)
         var index = skipSpace(object.lowerBound)
@@ -17,6 +18,7 @@ struct RawJSON {
             guard index < object.upperBound, bytes[index] == UInt8(ascii: "\"") else { return found }
             let nameEnd = skipString(index)
             let name = bytes[(index + 1)..<(nameEnd - 1)]
+            if name.contains(UInt8(ascii: "\\")) { return nil }
             index = skipSpace(nameEnd)
             guard index < object.upperBound, bytes[index] == UInt8(ascii: ":") else { return found }
             let valueStart = skipSpace(index + 1)
