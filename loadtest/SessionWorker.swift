@@ -174,7 +174,7 @@ final class ReceiptLog: @unchecked Sendable {
 
     func collect(on loops: [EventLoop]) -> (Int, UInt64, TimedSamples) {
         let done = DispatchGroup()
-        let gathered = Mutex<(latest: UInt64, all: TimedSamples)>((0, TimedSamples()))
+        let gathered = Locked<(latest: UInt64, all: TimedSamples)>((0, TimedSamples()))
         for loop in loops {
             done.enter()
             loop.execute { [self] in

@@ -5,7 +5,7 @@ import Synchronization
 /// Latency samples in microseconds, merged from every loop at the end, each with the time it was
 /// sent (monotonic milliseconds), so a run can be cut into windows.
 final class LatencyRecorder: Sendable {
-    private let samples = Mutex<(micros: [UInt32], sent: [UInt32])>(([], []))
+    private let samples = Locked<(micros: [UInt32], sent: [UInt32])>(([], []))
 
     func add(_ batch: [UInt32]) { samples.withLock { $0.micros.append(contentsOf: batch) } }
 
@@ -24,7 +24,7 @@ final class LatencyRecorder: Sendable {
 extension LatencyRecorder {
     /// A recorder that can be replaced (a new window of samples), shared across threads.
     final class Box: Sendable {
-        private let current = Mutex(LatencyRecorder())
+        private let current = Locked(LatencyRecorder())
         var recorder: LatencyRecorder { current.withLock { $0 } }
         func reset() { current.withLock { $0 = LatencyRecorder() } }
     }

@@ -1,3 +1,4 @@
+import Hub
 import Foundation
 import Glibc
 import Synchronization
@@ -10,7 +11,7 @@ final class WorkerFleet: @unchecked Sendable {
     final class Worker: Sendable {
         let process: Process
         let input: FileHandle
-        let state = Mutex<(ready: SessionWorker.Ready?, progress: Int, result: SessionWorker.Result?, exited: Bool)>(
+        let state = Locked<(ready: SessionWorker.Ready?, progress: Int, result: SessionWorker.Result?, exited: Bool)>(
             (nil, 0, nil, false))
 
         init(process: Process, input: FileHandle) {

@@ -1,3 +1,4 @@
+import Hub
 import Synchronization
 
 /// Where a message goes.
@@ -54,8 +55,8 @@ public final class InProcessBus: ChannelBus {
 
 /// A value behind a lock, for rarely changed shared settings.
 final class LockedBox<Value: Sendable>: Sendable {
-    private let value: Mutex<Value>
-    init(_ value: Value) { self.value = Mutex(value) }
+    private let value: Locked<Value>
+    init(_ value: Value) { self.value = Locked(value) }
     func get() -> Value { value.withLock { $0 } }
     func set(_ newValue: Value) { value.withLock { $0 = newValue } }
 }

@@ -32,10 +32,10 @@ public final class ChannelHub: @unchecked Sendable {
     public let dependencies: ChannelDependencies
     public let bus: ChannelBus
     private let registries: [LoopRegistry]
-    private let loops: Mutex<[EventLoop?]>
-    private let userLoops = Mutex<[Int64: UInt64]>([:])
-    private let roomLoops = Mutex<[String: UInt64]>([:])
-    let presence: Mutex<PresenceTracker>
+    private let loops: Locked<[EventLoop?]>
+    private let userLoops = Locked<[Int64: UInt64]>([:])
+    private let roomLoops = Locked<[String: UInt64]>([:])
+    let presence: Locked<PresenceTracker>
     private let frames = Atomic<Int>(0)
     private let publishes = Atomic<UInt64>(0)
     private let boundSessions = Atomic<Int>(0)
@@ -50,8 +50,8 @@ public final class ChannelHub: @unchecked Sendable {
         self.dependencies = dependencies
         self.bus = bus
         registries = (0..<loopCount).map { _ in LoopRegistry() }
-        loops = Mutex(Array(repeating: nil, count: loopCount))
-        presence = Mutex(PresenceTracker(graceMillis: configuration.presenceGraceMillis))
+        loops = Locked(Array(repeating: nil, count: loopCount))
+        presence = Locked(PresenceTracker(graceMillis: configuration.presenceGraceMillis))
         ticker = DispatchSource.makeTimerSource(queue: .global())
         bus.attach { [weak self] messages in self?.deliverLocally(messages) }
         ticker.setEventHandler { [weak self] in self?.expirePresence(now: WallClock.nowMillis()) }

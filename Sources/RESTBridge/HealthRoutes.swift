@@ -34,7 +34,7 @@ public enum HealthRoutes {
 /// giving up after two seconds.
 public final class DatabaseProbe: Sendable {
     private let pool: DatabasePool
-    private let cached = Mutex<(status: DatabasePool.Health, at: Double)?>(nil)
+    private let cached = Locked<(status: DatabasePool.Health, at: Double)?>(nil)
 
     public init(pool: DatabasePool) {
         self.pool = pool

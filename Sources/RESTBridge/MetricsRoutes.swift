@@ -17,7 +17,7 @@ public final class Metrics: Sendable {
     }
 
     /// One lock per request, taken on the loop that answered; labels are formatted only when scraped.
-    private let counts = Mutex(Counts())
+    private let counts = Locked(Counts())
 
     public init() {}
 

@@ -202,6 +202,6 @@ struct HubApplication {
 
 /// The server's connection counter, known only once the server is built.
 final class ConnectionCountBox: Sendable {
-    let limiter = Mutex<ConnectionLimiter?>(nil)
+    let limiter = Locked<ConnectionLimiter?>(nil)
     var value: Int { limiter.withLock { $0?.current ?? 0 } }
 }

@@ -6,7 +6,7 @@ import Testing
 
 /// Records what a hub publishes instead of delivering it.
 final class RecordingBus: ChannelBus {
-    let published = Mutex<[(ChannelTarget, [UInt8], Int64?)]>([])
+    let published = Locked<[(ChannelTarget, [UInt8], Int64?)]>([])
     func publish(_ messages: [ChannelMessage]) {
         published.withLock { list in
             for message in messages { list.append((message.target, message.json, message.notificationID)) }

@@ -5,13 +5,13 @@ import Synchronization
 /// `hubd` started for real as a child process, on an ephemeral port, with its stdout collected.
 public final class HubdProcess: Sendable {
     public let port: Int
-    private let process: Process
+    private let process: ChildProcess
     private let output: LineBuffer
     /// Signalled when hubd's output reaches its end (the process exited and every line was read).
     private let outputEnded = DispatchSemaphore(value: 0)
 
     private final class LineBuffer: Sendable {
-        private let lines = Mutex<[String]>([])
+        private let lines = Locked<[String]>([])
         func append(_ line: String) { lines.withLock { $0.append(line) } }
         var all: [String] { lines.withLock { $0 } }
     }
@@ -39,34 +39,18 @@ public final class HubdProcess: Sendable {
         environment["HUB_JWT_SECRET"] = Self.testSecret
         environment["HUB_THREADS"] = "2"
         for (key, value) in extra { environment[key] = value }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        let process = try ChildProcess(path: Self.binaryPath, arguments: arguments, environment: environment)
         let lines = LineBuffer()
         let started = DispatchSemaphore(value: 0)
         let ended = outputEnded
-        let handle = pipe.fileHandleForReading
         Thread.detachNewThread {
             defer { ended.signal() }
-            var partial = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                partial.append(chunk)
-                while let newline = partial.firstIndex(of: 0x0A) {
-                    let line = String(decoding: partial[partial.startIndex..<newline], as: UTF8.self)
-                    partial.removeSubrange(partial.startIndex...newline)
-                    lines.append(line)
-                    if line.contains("\"hubd started\"") { started.signal() }
-                }
+            process.readLines { line in
+                lines.append(line)
+                if line.contains("\"hubd started\"") { started.signal() }
             }
             started.signal()
         }
-        try process.run()
         self.process = process
         self.output = lines
         if let fixedPort {
@@ -77,7 +61,7 @@ public final class HubdProcess: Sendable {
                 }
                 Thread.sleep(forTimeInterval: 0.05)
             }
-            process.terminate()
+            process.signal(SIGKILL)
             throw StartFailure(description: "hubd did not listen on \(fixedPort)")
         }
         _ = started.wait(timeout: .now() + 20)
@@ -85,7 +69,7 @@ public final class HubdProcess: Sendable {
         guard let startLine, let data = startLine.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let port = object["port"] as? Int
         else {
-            process.terminate()
+            process.signal(SIGKILL)
             throw StartFailure(description: "hubd did not start: " + lines.all.joined(separator: "\n"))
         }
         self.port = port
@@ -103,11 +87,11 @@ public final class HubdProcess: Sendable {
     /// Sends SIGTERM and waits; returns the exit status.
     @discardableResult
     public func stop(signal: Int32 = SIGTERM) -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        process.waitUntilExit()
+        process.signal(signal)
+        let status = process.wait()
         _ = outputEnded.wait(timeout: .now() + 5)
         outputEnded.signal()
-        return process.terminationStatus
+        return status
     }
 
     /// A port that was free a moment ago (for `fixedPort`).
@@ -117,26 +101,22 @@ public final class HubdProcess: Sendable {
         return try socket.localPort()
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.pid }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if process.isRunning {
+            process.signal(SIGKILL)
+            process.wait()
+        }
     }
 
     /// Runs hubd to completion (for configuration errors and --help) and returns status and output.
     public static func runToExit(environment extra: [String: String], arguments: [String] = []) throws -> (Int32, String) {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUB_") }
         for (key, value) in extra { environment[key] = value }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binaryPath)
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let process = try ChildProcess(path: binaryPath, arguments: arguments, environment: environment)
+        var output: [String] = []
+        process.readLines { output.append($0) }
+        return (process.wait(), output.map { $0 + "\n" }.joined())
     }
 }

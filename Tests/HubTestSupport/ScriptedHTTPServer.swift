@@ -11,7 +11,7 @@ public final class ScriptedHTTPServer: @unchecked Sendable {
     public let port: Int
     private let listener: Int32
     private final class Counts: Sendable {
-        let state = Mutex<(accepted: Int, open: Int, maxOpen: Int)>((0, 0, 0))
+        let state = Locked<(accepted: Int, open: Int, maxOpen: Int)>((0, 0, 0))
     }
 
     private let counts = Counts()

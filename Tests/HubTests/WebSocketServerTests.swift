@@ -6,7 +6,7 @@ import HubTestSupport
 
 /// Records the close codes its sockets ended with, across loop threads.
 final class CloseRecorder: Sendable {
-    private let codes = Mutex<[UInt16?]>([])
+    private let codes = Locked<[UInt16?]>([])
     private let recorded = DispatchSemaphore(value: 0)
     func record(_ code: UInt16?) {
         codes.withLock { $0.append(code) }

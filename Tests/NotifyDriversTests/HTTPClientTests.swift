@@ -59,7 +59,7 @@ import Testing
         }
         defer { server.stop() }
         let client = client(maxConnections: 4)
-        let answers = Mutex<[Int]>([])
+        let answers = Locked<[Int]>([])
         let done = DispatchGroup()
         for _ in 0..<20 {
             done.enter()
@@ -107,7 +107,7 @@ import Testing
         }
         let (loop, clock) = try manualLoop()
         let client = HTTPClient(loop: loop, timeouts: .init(connectMillis: 2_000, responseMillis: 300, idleMillis: 30_000))
-        let outcome = Mutex<Result<HTTPClientResponse, TransportError>?>(nil)
+        let outcome = Locked<Result<HTTPClientResponse, TransportError>?>(nil)
         client.request("GET", url(server)) { result in outcome.withLock { $0 = result } }
         turn(loop) { heard.load(ordering: .relaxed) }
         let requestArrived = heard.load(ordering: .relaxed)
@@ -154,7 +154,7 @@ import Testing
         let (loop, clock) = try manualLoop()
         let client = HTTPClient(loop: loop, timeouts: .init(connectMillis: 2_000, responseMillis: 5_000, idleMillis: 100))
         func post(_ byte: UInt8) -> Int? {
-            let status = Mutex<Int?>(nil)
+            let status = Locked<Int?>(nil)
             client.request("POST", url(server), body: [byte]) { result in status.withLock { $0 = (try? result.get())?.status ?? -1 } }
             turn(loop) { status.withLock { $0 } != nil }
             return status.withLock { $0 }

@@ -7,7 +7,7 @@ import Testing
 
 /// What a scripted SMTP server saw, in order (commands, then each DATA section whole).
 final class SMTPTranscript: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Locked<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
 }
@@ -71,7 +71,7 @@ final class SMTPTranscript: Sendable {
     /// Sends through `driver` and waits for the outcome.
     static func send(_ driver: DeliveryDriver, _ delivery: Delivery) -> DeliveryOutcome {
         let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<DeliveryOutcome?>(nil)
+        let outcome = Locked<DeliveryOutcome?>(nil)
         driver.send(delivery) { result in
             outcome.withLock { $0 = result }
             done.signal()
@@ -179,7 +179,7 @@ final class SMTPTranscript: Sendable {
         let telegram = try TelegramDriver(apiBase: "http://127.0.0.1:\(telegramServer.port)", token: "1:A",
                                           client: HTTPClient(loop: Self.loop))
 
-        let emailOutcome = Mutex<DeliveryOutcome?>(nil)
+        let emailOutcome = Locked<DeliveryOutcome?>(nil)
         let emailDone = DispatchSemaphore(value: 0)
         email.send(Self.delivery(to: "a@school.ma")) { outcome in
             emailOutcome.withLock { $0 = outcome }
@@ -202,7 +202,7 @@ final class SMTPTranscript: Sendable {
         let silent = try ScriptedHTTPServer { peer in _ = peer.readLine() }
         defer { silent.stop() }
         let driver = EmailDriver(configuration: try Self.configuration(silent.port, timeout: 1), loop: Self.loop)
-        let outcomes = Mutex<[DeliveryOutcome]>([])
+        let outcomes = Locked<[DeliveryOutcome]>([])
         let done = DispatchSemaphore(value: 0)
         for index in 0..<5 {
             driver.send(Self.delivery(to: "p\(index)@school.ma")) { outcome in

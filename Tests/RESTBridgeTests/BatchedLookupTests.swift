@@ -1,3 +1,4 @@
+import Hub
 import Foundation
 import Synchronization
 import Testing
@@ -7,7 +8,7 @@ import Testing
 @Suite struct BatchedLookupTests {
     /// What the fetches saw: how many statements, and the size of each batch.
     final class Recorder: Sendable {
-        let sizes = Mutex<[Int]>([])
+        let sizes = Locked<[Int]>([])
         var statements: Int { sizes.withLock { $0.count } }
     }
 

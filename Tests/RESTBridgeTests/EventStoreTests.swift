@@ -1,3 +1,4 @@
+import Hub
 import Foundation
 import Synchronization
 import Testing
@@ -110,7 +111,7 @@ import Testing
     }
 
     @Test func aFailingRequestFailsAloneAndAfterBatchSeesCommitOrder() async throws {
-        let seen = Mutex<[Int]>([])
+        let seen = Locked<[Int]>([])
         let batcher = Batcher<Int, Int>(pool: DatabasePool(url: DatabaseTests.url, workers: 1), maxInFlight: 1,
                                         isolateFailures: true, afterBatch: { outputs in seen.withLock { $0 += outputs } }) {
             connection, inputs in

@@ -17,7 +17,7 @@ public final class EventLoop: @unchecked Sendable {
 
     let selector: SelectorEpoll
     private let wakeup: EventFD
-    private let inbox = Mutex<(tasks: [@Sendable () -> Void], wakePending: Bool)>(([], false))
+    private let inbox = Locked<(tasks: [@Sendable () -> Void], wakePending: Bool)>(([], false))
     private var localTasks: [() -> Void] = []
     private var timers = TimerHeap()
     private var connections: [Connection?] = []
@@ -29,7 +29,9 @@ public final class EventLoop: @unchecked Sendable {
     /// How often connection deadlines are checked: the resolution of every connection timeout.
     public var sweepIntervalMillis: Int64 = 1000
     private let readBuffer: UnsafeMutableRawBufferPointer
-    private var threadID: pthread_t?
+    /// The loop thread's pthread id (0 before it runs). Atomic: `execute` reads it from any thread
+    /// while the loop thread sets it as it starts (a data race TSan found when it was a plain var).
+    private let threadID = Atomic<UInt>(0)
     private var stopping = false
     private var stopDeadline: Int64 = .max
     private let finished = DispatchSemaphore(value: 0)
@@ -55,8 +57,8 @@ public final class EventLoop: @unchecked Sendable {
 
     /// True on the loop's own thread.
     public var inEventLoop: Bool {
-        guard let threadID else { return false }
-        return pthread_equal(threadID, pthread_self()) != 0
+        let owner = threadID.load(ordering: .acquiring)
+        return owner != 0 && pthread_equal(owner, pthread_self()) != 0
     }
 
     // MARK: Cross-thread work
@@ -183,7 +185,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func run() {
-        threadID = pthread_self()
+        threadID.store(pthread_self(), ordering: .releasing)
         while true {
             flushPending()
             if stopping && (active.isEmpty || now >= stopDeadline) { break }
@@ -214,7 +216,7 @@ public final class EventLoop: @unchecked Sendable {
     /// started (as NIO's `EmbeddedEventLoop.run()`): queued writes, then events ready within
     /// `timeoutMillis`, tasks, timers and the sweep. Never call it on a started loop.
     public func runOnce(timeoutMillis: Int32 = 0) {
-        if threadID == nil { threadID = pthread_self() }
+        if threadID.load(ordering: .acquiring) == 0 { threadID.store(pthread_self(), ordering: .releasing) }
         precondition(inEventLoop, "runOnce drives a loop that was not started, on one thread")
         flushPending()
         turn(timeoutMillis: timeoutMillis)

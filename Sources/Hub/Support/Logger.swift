@@ -32,7 +32,7 @@ public final class Logger: Sendable {
     }
 
     public let level: Level
-    private let state = Mutex<(lines: [[UInt8]], bytes: Int, dropped: Int)>(([], 0, 0))
+    private let state = Locked<(lines: [[UInt8]], bytes: Int, dropped: Int)>(([], 0, 0))
     private let ready = DispatchSemaphore(value: 0)
     private static let maxQueuedBytes = 8 * 1024 * 1024
 

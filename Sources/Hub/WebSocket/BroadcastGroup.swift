@@ -10,12 +10,12 @@ public final class BroadcastGroup: @unchecked Sendable {
     }
 
     private let slots: [Slot]
-    private let loops: Mutex<[EventLoop?]>
+    private let loops: Locked<[EventLoop?]>
     private let framesEncoded = Atomic<Int>(0)
 
     public init(loopCount: Int) {
         slots = (0..<loopCount).map { _ in Slot() }
-        loops = Mutex(Array(repeating: nil, count: loopCount))
+        loops = Locked(Array(repeating: nil, count: loopCount))
     }
 
     /// How many frames broadcasts have built (one per broadcast, whatever the audience).

@@ -5,7 +5,7 @@ import Synchronization
 /// blocks, so this runs on the caller's thread (a delivery worker), never on an event loop; answers
 /// are kept for a minute so a worker does not ask the resolver before every message.
 public final class HostResolver: Sendable {
-    private let cache = Mutex<[String: (address: SocketAddress, expires: Int64)]>([:])
+    private let cache = Locked<[String: (address: SocketAddress, expires: Int64)]>([:])
     private let ttlMillis: Int64 = 60_000
 
     public init() {}

@@ -1,3 +1,4 @@
+import Hub
 import Foundation
 import Synchronization
 
@@ -20,7 +21,7 @@ public final class RateLimiter: Sendable {
     }
 
     private final class Shard: Sendable {
-        let buckets = Mutex<[String: Bucket]>([:])
+        let buckets = Locked<[String: Bucket]>([:])
     }
 
     private let shards: [Shard]

@@ -1,3 +1,4 @@
+import Hub
 import Synchronization
 
 /// Coalesces concurrent database work into batches: a request that finds the database idle runs
@@ -17,7 +18,7 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private let isolateFailures: Bool
     private let run: Run
     private let afterBatch: (@Sendable ([Output]) -> Void)?
-    private let state = Mutex<(waiting: [Waiter], inFlight: Int)>(([], 0))
+    private let state = Locked<(waiting: [Waiter], inFlight: Int)>(([], 0))
 
     /// - Parameters:
     ///   - maxInFlight: batches using pool connections at the same time; the rest of the pool

@@ -1,3 +1,4 @@
+import Hub
 import Foundation
 import Synchronization
 
@@ -14,7 +15,7 @@ public final class DatabasePool: Sendable {
     }
 
     private let url: String
-    private let queue = Mutex<[Job]>([])
+    private let queue = Locked<[Job]>([])
     private let available = DispatchSemaphore(value: 0)
     private let healthy = Atomic<Bool>(true)
     private let maxQueued: Int
@@ -76,7 +77,7 @@ public final class DatabasePool: Sendable {
     /// Blocking variant for start-up (migrations), never called from an event loop.
     public func runBlocking<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
-        let result = Mutex<Result<T, any Error>?>(nil)
+        let result = Locked<Result<T, any Error>?>(nil)
         Task.detached {
             do {
                 let value = try await self.run(body)

@@ -33,7 +33,7 @@ public final class OutboxWorker: Sendable {
     private let drivers: [(DeliveryChannel, DriverFactory)]
     private let logger: Logger
     private let wakeups: [DispatchSemaphore]
-    private let counters = Mutex<[String: Int]>([:])
+    private let counters = Locked<[String: Int]>([:])
     private let limiter = RateLimiter(shardCount: 4)
 
     public init(url: String, configuration: Configuration, drivers: [(DeliveryChannel, DriverFactory)], logger: Logger) {
@@ -104,7 +104,7 @@ public final class OutboxWorker: Sendable {
     private func send(_ claimed: [Claimed], _ channel: DeliveryChannel, _ driver: DeliveryDriver,
                       on connection: PostgresConnection) throws
     {
-        let answers = Mutex<[(Int, DeliveryOutcome)]>([])
+        let answers = Locked<[(Int, DeliveryOutcome)]>([])
         let answered = DispatchSemaphore(value: 0)
         var remaining = claimed.count
         func recordAnswers() throws {
