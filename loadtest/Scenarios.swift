@@ -140,25 +140,9 @@ enum Scenarios {
     /// `ws-churn`: C slots each connect, upgrade on /ws/echo/ (no token, no database), close and
     /// reconnect, for T seconds: the raw upgrade rate that `churn` (JWT + `connected`) is compared to.
     static func churn(_ options: Options, factory: ClientFactory) {
-        let upgrades = Counter(), errors = Counter()
-        let deadline = Date().addingTimeInterval(options.seconds)
         let path = options.path.isEmpty ? "/ws/echo/" : options.path
-        @Sendable func open(_ slot: Int) {
-            guard Date() < deadline else { return }
-            factory.connect(index: slot, path: path) { client in
-                var opened = false
-                client.onOpen = { client in
-                    opened = true
-                    upgrades.add()
-                    client.connection?.close()
-                }
-                client.onClose = { _ in
-                    if !opened { errors.add() }
-                    open(slot)
-                }
-            }
-        }
-        for slot in 0..<options.connections { open(slot) }
+        let (upgrades, errors) = churnSlots(options.connections, seconds: options.seconds, factory: factory, path: path,
+                                            headers: { _ in [] }, readyOnOpen: true)
         Thread.sleep(forTimeInterval: options.seconds + 0.5)
         report("ws-churn", [
             ("concurrent slots", "\(options.connections)"),
@@ -167,6 +151,39 @@ enum Scenarios {
             ("errors", "\(errors.current)"),
         ], json: ["slots": options.connections, "upgrades": upgrades.current,
                   "upgrades_per_second": Double(upgrades.current) / options.seconds, "errors": errors.current])
+    }
+
+    /// `slots` connections that each connect, count one handshake when ready (the upgrade, or the
+    /// hub's `connected` message), close and connect again, until `seconds` pass; a connection
+    /// closed before it was ready counts as an error.
+    static func churnSlots(_ slots: Int, seconds: Double, factory: ClientFactory, path: String,
+                           headers: @escaping @Sendable (Int) -> [String], readyOnOpen: Bool) -> (handshakes: Counter, errors: Counter)
+    {
+        let handshakes = Counter(), errors = Counter()
+        let deadline = Date().addingTimeInterval(seconds)
+        let connected = Array(#"{"type":"connected""#.utf8)
+        @Sendable func open(_ slot: Int) {
+            guard Date() < deadline else { return }
+            factory.connect(index: slot, path: path, headers: headers(slot)) { client in
+                var ready = false
+                func done(_ client: WebSocketClient) {
+                    ready = true
+                    handshakes.add()
+                    client.connection?.close()
+                }
+                if readyOnOpen {
+                    client.onOpen = { done($0) }
+                } else {
+                    client.onText = { client, payload in if !ready && payload.starts(with: connected) { done(client) } }
+                }
+                client.onClose = { _ in
+                    if !ready { errors.add() }
+                    open(slot)
+                }
+            }
+        }
+        for slot in 0..<slots { open(slot) }
+        return (handshakes, errors)
     }
 
     /// N connections on /ws/broadcast/; one of them publishes `messages` messages, each stamped;

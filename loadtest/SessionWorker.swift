@@ -92,27 +92,9 @@ enum SessionWorker {
     /// Each slot connects (JWT checked by the server), waits for `connected`, closes, and again,
     /// until `--seconds` pass.
     static func churn(_ context: HubScenarios.Context, _ users: [(id: Int64, token: String)]) -> (handshakes: Counter, errors: Counter) {
-        let handshakes = Counter(), errors = Counter()
-        let deadline = Date().addingTimeInterval(context.options.seconds)
-        let factory = context.factory
-        @Sendable func open(_ slot: Int) {
-            guard Date() < deadline else { return }
-            factory.connect(index: slot, path: "/ws/notifications/", headers: ["Authorization: Bearer \(users[slot].token)"]) { client in
-                var ready = false
-                client.onText = { client, payload in
-                    guard !ready, payload.starts(with: Array(#"{"type":"connected""#.utf8)) else { return }
-                    ready = true
-                    handshakes.add()
-                    client.connection?.close()
-                }
-                client.onClose = { _ in
-                    if !ready { errors.add() }
-                    open(slot)
-                }
-            }
-        }
-        for slot in 0..<users.count { open(slot) }
-        return (handshakes, errors)
+        Scenarios.churnSlots(users.count, seconds: context.options.seconds, factory: context.factory,
+                             path: "/ws/notifications/", headers: { ["Authorization: Bearer \(users[$0].token)"] },
+                             readyOnOpen: false)
     }
 
     /// The latency carried by a push, and when it was posted: `"sent_ns":<monotonic ns>` in the
