@@ -76,11 +76,14 @@ import Testing
 
     /// A loop on a manual clock, turned by hand on the test's thread: a timeout fires when the test
     /// moves time past it, not after a sleep.
-    private func manualLoop() throws -> (EventLoop, ManualClock) {
+    /// The client made by `body` is released when it returns, and the loop turned until the
+    /// client's connections closed, so nothing outlives the test (LeakSanitizer).
+    private func withManualLoop(_ body: (EventLoop, ManualClock) throws -> Void) throws {
         let clock = ManualClock()
         let loop = try EventLoop(index: 0, name: "http-client-manual", clock: .manual(clock))
         loop.sweepIntervalMillis = 50
-        return (loop, clock)
+        try body(loop, clock)
+        settle(loop)
     }
 
     /// Turns `loop` (waiting at most 5 ms each turn for sockets) until `done`, at most 2,000 turns.
@@ -105,24 +108,25 @@ import Testing
             release.signal()
             server.stop()
         }
-        let (loop, clock) = try manualLoop()
-        let client = HTTPClient(loop: loop, timeouts: .init(connectMillis: 2_000, responseMillis: 300, idleMillis: 30_000))
-        let outcome = Locked<Result<HTTPClientResponse, TransportError>?>(nil)
-        client.request("GET", url(server)) { result in outcome.withLock { $0 = result } }
-        turn(loop) { heard.load(ordering: .relaxed) }
-        let requestArrived = heard.load(ordering: .relaxed)
-        #expect(requestArrived)
-        clock.advance(byMillis: 290)
-        settle(loop)
-        let early = outcome.withLock { $0 == nil }
-        #expect(early, "not before the timeout")
-        clock.advance(byMillis: 60)
-        turn(loop) { outcome.withLock { $0 } != nil }
-        guard case .failure(let error) = outcome.withLock({ $0 }) else {
-            Issue.record("expected a timeout, got \(String(describing: outcome.withLock { $0 }))")
-            return
+        try withManualLoop { loop, clock in
+            let client = HTTPClient(loop: loop, timeouts: .init(connectMillis: 2_000, responseMillis: 300, idleMillis: 30_000))
+            let outcome = Locked<Result<HTTPClientResponse, TransportError>?>(nil)
+            client.request("GET", url(server)) { result in outcome.withLock { $0 = result } }
+            turn(loop) { heard.load(ordering: .relaxed) }
+            let requestArrived = heard.load(ordering: .relaxed)
+            #expect(requestArrived)
+            clock.advance(byMillis: 290)
+            settle(loop)
+            let early = outcome.withLock { $0 == nil }
+            #expect(early, "not before the timeout")
+            clock.advance(byMillis: 60)
+            turn(loop) { outcome.withLock { $0 } != nil }
+            guard case .failure(let error) = outcome.withLock({ $0 }) else {
+                Issue.record("expected a timeout, got \(String(describing: outcome.withLock { $0 }))")
+                return
+            }
+            #expect("\(error)".contains("no answer"))
         }
-        #expect("\(error)".contains("no answer"))
     }
 
     @Test func aRefusedConnectionFailsWithAReason() throws {
@@ -151,23 +155,24 @@ import Testing
     @Test func idleConnectionsCloseAfterTheIdleTimeout() throws {
         let server = try ScriptedHTTPServer(script: Self.echoChunked)
         defer { server.stop() }
-        let (loop, clock) = try manualLoop()
-        let client = HTTPClient(loop: loop, timeouts: .init(connectMillis: 2_000, responseMillis: 5_000, idleMillis: 100))
-        func post(_ byte: UInt8) -> Int? {
-            let status = Locked<Int?>(nil)
-            client.request("POST", url(server), body: [byte]) { result in status.withLock { $0 = (try? result.get())?.status ?? -1 } }
-            turn(loop) { status.withLock { $0 } != nil }
-            return status.withLock { $0 }
+        try withManualLoop { loop, clock in
+            let client = HTTPClient(loop: loop, timeouts: .init(connectMillis: 2_000, responseMillis: 5_000, idleMillis: 100))
+            func post(_ byte: UInt8) -> Int? {
+                let status = Locked<Int?>(nil)
+                client.request("POST", url(server), body: [byte]) { result in status.withLock { $0 = (try? result.get())?.status ?? -1 } }
+                turn(loop) { status.withLock { $0 } != nil }
+                return status.withLock { $0 }
+            }
+            #expect(post(65) == 200)
+            clock.advance(byMillis: 60)
+            settle(loop)
+            #expect(post(66) == 200)
+            #expect(server.accepted == 1, "still within the idle timeout: the connection is reused")
+            clock.advance(byMillis: 160)
+            turn(loop) { server.openConnections == 0 }
+            #expect(post(67) == 200)
+            #expect(server.accepted == 2, "idle past the timeout: closed, and a new connection made")
         }
-        #expect(post(65) == 200)
-        clock.advance(byMillis: 60)
-        settle(loop)
-        #expect(post(66) == 200)
-        #expect(server.accepted == 1, "still within the idle timeout: the connection is reused")
-        clock.advance(byMillis: 160)
-        turn(loop) { server.openConnections == 0 }
-        #expect(post(67) == 200)
-        #expect(server.accepted == 2, "idle past the timeout: closed, and a new connection made")
     }
 
     @Test func bodyUntilCloseAndOversizedBodies() throws {
