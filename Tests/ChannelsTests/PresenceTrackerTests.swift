@@ -75,6 +75,18 @@ import Testing
         #expect(try parse(#"{"type":"unsubscribe","data":{"room":"halaka:quran-1"}}"#).get() == .unsubscribe(room: "halaka:quran-1"))
     }
 
+    /// Found by FuzzClientMessage: an id past 2^53 (19 digits) given as a string parsed, but the same
+    /// id as a JSON number was refused (it was read through a double). Both must be the same id.
+    @Test func idsPastTwoToTheFiftyThirdAreExactAsNumbersAndAsStrings() throws {
+        let crash = try String(contentsOfFile: #filePath.replacingOccurrences(of: "Tests/ChannelsTests/PresenceTrackerTests.swift",
+            with: "Tests/Fuzz/corpus/FuzzClientMessage/resume-past-2-53"), encoding: .utf8)
+        #expect(try parse(crash).get() == .resume(lastID: 1_111_111_111_111_111_111))
+        #expect(try parse(#"{"type":"resume","last_id":1111111111111111111}"#).get() == .resume(lastID: 1_111_111_111_111_111_111))
+        #expect(try parse(#"{"type":"mark_read","ids":[9007199254740993]}"#).get() == .markRead(ids: [9_007_199_254_740_993]))
+        #expect(parse(#"{"type":"resume","last_id":18446744073709551615}"#) == .failure(.invalidField("last_id")))
+        #expect(parse(#"{"type":"resume","last_id":1.5}"#) == .failure(.invalidField("last_id")))
+    }
+
     @Test func refusals() {
         #expect(parse("not json") == .failure(.invalidJSON))
         #expect(parse("[1,2]") == .failure(.invalidJSON))

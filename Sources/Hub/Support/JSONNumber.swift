@@ -17,8 +17,17 @@ public enum JSONNumber {
     /// `"42"` (simplejwt writes `user_id` either way, clients send ids either way).
     public static func integer(_ value: Any?, acceptingStrings: Bool = false) -> Int64? {
         if let number = value as? NSNumber, !isBool(number) {
-            let double = number.doubleValue
-            return double == double.rounded() && abs(double) < 9e15 ? Int64(double) : nil
+            switch String(cString: number.objCType) {
+            case "q", "l", "i", "s":
+                // Parsed as an integer: exact, whatever its size (a double would round past 2^53,
+                // and ids that large were refused: found by FuzzClientMessage).
+                return number.int64Value
+            case "Q", "L", "I", "S":
+                return number.uint64Value <= UInt64(Int64.max) ? Int64(number.uint64Value) : nil
+            default:
+                let double = number.doubleValue
+                return double == double.rounded() && abs(double) < 9e15 ? Int64(double) : nil
+            }
         }
         if acceptingStrings, let text = value as? String { return Int64(text) }
         return nil
