@@ -14,6 +14,8 @@ public enum DeliveryChannel: String, CaseIterable, Sendable {
     case email = "EMAIL"
     case sms = "SMS"
     case telegram = "TELEGRAM"
+    /// Web Push (RFC 8030/8291/8292): one delivery per browser subscription.
+    case push = "PUSH"
 }
 
 /// One message for one recipient on one channel.
@@ -25,6 +27,8 @@ public struct Delivery: Sendable {
     public var html: String?
     /// Right-to-left text (Arabic): the HTML part sets `dir="rtl"`.
     public var rightToLeft: Bool
+    /// A Web Push delivery's subscription and message; nil when its subscription was deleted.
+    public var push: WebPushMessage?
 
     public init(channel: DeliveryChannel, destination: String, subject: String, text: String, html: String? = nil,
                 rightToLeft: Bool = false)
@@ -35,6 +39,12 @@ public struct Delivery: Sendable {
         self.text = text
         self.html = html
         self.rightToLeft = rightToLeft
+    }
+
+    public static func push(_ message: WebPushMessage?) -> Delivery {
+        var delivery = Delivery(channel: .push, destination: message?.endpoint ?? "", subject: "", text: "")
+        delivery.push = message
+        return delivery
     }
 }
 

@@ -53,7 +53,10 @@ struct HubApplication {
         let smtp = try configuration.smtpURL.flatMap { url in
             try configuration.smtpFrom.map { from in try SMTPConfiguration(url: url, from: from) }
         }
-        guard smtp != nil || configuration.telegramBotToken != nil || configuration.smsURL != nil else { return nil }
+        let vapid = configuration.vapid
+        guard smtp != nil || configuration.telegramBotToken != nil || configuration.smsURL != nil || vapid != nil else {
+            return nil
+        }
         // One delivery loop of its own carries every SMTP session and every Telegram and SMS request,
         // all non-blocking: a slow provider holds no thread and delays no other.
         let loop = try EventLoop(index: 0, name: "hub-delivery")
@@ -76,6 +79,12 @@ struct HubApplication {
                 let driver = try SMSDriver(url: sms, client: client)
                 drivers.append((.sms, { driver }))
             }
+        }
+        if let vapid {
+            let client = HTTPClient(loop: loop, tls: TLSOptions(caFile: configuration.tlsCAFile),
+                                    timeouts: .init(connectMillis: timeout, responseMillis: timeout))
+            let driver = WebPushDriver(vapid: vapid, client: client)
+            drivers.append((.push, { driver }))
         }
         guard !drivers.isEmpty else { return nil }
         var settings = OutboxWorker.Configuration()
@@ -140,6 +149,9 @@ struct HubApplication {
                 metrics: metrics, connections: { counts.value }, hub: hub, pool: pool,
                 outboxOutcomes: { outbox?.outcomeCounts ?? [:] }))
             PreferencesRoutes.register(on: &router, context: context)
+            PushRoutes.register(on: &router, context: context, settings: configuration.vapid.map { vapid in
+                PushSettings(publicKey: vapid.publicKeyBase64URL, allowHTTP: configuration.pushAllowHTTP)
+            })
             GuardianRoutes.register(on: &router, context: context)
             EventRoutes.register(on: &router, context: context, parser: EventParser(catalogue: catalogue), pipeline: pipeline)
         }
@@ -197,6 +209,14 @@ struct HubApplication {
                                 onAcceptError: { error in logger.warning("accept failed", [("error", .string("\(error)"))]) })
         connectionCount.limiter.withLock { $0 = server.limiter }
         return server
+    }
+}
+
+extension HubConfiguration {
+    /// The Web Push identity, when a key and subject are configured.
+    var vapid: VAPID? {
+        guard let key = vapidKey, let subject = vapidSubject else { return nil }
+        return VAPID(key: key, subject: subject)
     }
 }
 

@@ -42,6 +42,10 @@ struct HubConfiguration {
     var outboxLeaseMillis = 120_000
     var outboxMaxAttempts = 8
     var deliveryTimeout = 10
+    /// Web Push: the VAPID key pair and contact; without them push is off (routes answer 503).
+    var vapidKey: P256Key?
+    var vapidSubject: String?
+    var pushAllowHTTP = false
 
     struct Setting {
         let name: String
@@ -87,6 +91,11 @@ struct HubConfiguration {
         Setting(name: "HUB_AUTH_TIMEOUT", help: "seconds to send the first-message auth, else 4401", defaultText: "10"),
         Setting(name: "HUB_PRESENCE_GRACE_MS", help: "delay before a room leave is announced, ms", defaultText: "5000"),
         Setting(name: "HUB_RATE_LIMIT_LOGIN", help: "login/register attempts per minute per IP", defaultText: "10"),
+        Setting(name: "HUB_VAPID_PRIVATE_KEY", help: "Web Push P-256 key: PEM, or base64url of the raw 32 bytes",
+                defaultText: "unset (push off)"),
+        Setting(name: "HUB_VAPID_SUBJECT", help: "Web Push contact, mailto: or https: (needed with the key)",
+                defaultText: "unset"),
+        Setting(name: "HUB_PUSH_ALLOW_HTTP", help: "accept http:// push endpoints (tests only) (1/0)", defaultText: "0"),
     ]
 
     struct ConfigurationError: Error, CustomStringConvertible {
@@ -205,12 +214,35 @@ struct HubConfiguration {
         config.authTimeout = try reader.int("HUB_AUTH_TIMEOUT", 1...300) ?? config.authTimeout
         config.presenceGraceMillis = try reader.int("HUB_PRESENCE_GRACE_MS", 0...600_000) ?? config.presenceGraceMillis
         config.rateLimitLogin = try reader.int("HUB_RATE_LIMIT_LOGIN", 1...10_000_000) ?? config.rateLimitLogin
+        try readPush(reader, into: &config)
         do {
             _ = try SocketAddress.resolve(host: config.host, port: config.port)
         } catch {
             throw ConfigurationError(description: "HUB_HOST must be a numeric IPv4 or IPv6 address, not \"\(config.host)\"")
         }
         return config
+    }
+
+    /// HUB_VAPID_PRIVATE_KEY (checked: a malformed key stops hubd with one line), HUB_VAPID_SUBJECT
+    /// and HUB_PUSH_ALLOW_HTTP.
+    private static func readPush(_ reader: Reader, into config: inout HubConfiguration) throws(ConfigurationError) {
+        if let text = reader.string("HUB_VAPID_PRIVATE_KEY") {
+            do {
+                config.vapidKey = try VAPID.parseKey(text)
+            } catch {
+                throw ConfigurationError(description: "HUB_VAPID_PRIVATE_KEY \(error)")
+            }
+        }
+        if let subject = reader.string("HUB_VAPID_SUBJECT") {
+            guard VAPID.isValidSubject(subject) else {
+                throw ConfigurationError(description: "HUB_VAPID_SUBJECT must start with mailto: or https://, not \"\(subject)\"")
+            }
+            config.vapidSubject = subject
+        }
+        if config.vapidKey != nil && config.vapidSubject == nil {
+            throw ConfigurationError(description: "HUB_VAPID_SUBJECT (mailto: or https:) is required with HUB_VAPID_PRIVATE_KEY")
+        }
+        config.pushAllowHTTP = try reader.bool("HUB_PUSH_ALLOW_HTTP") ?? false
     }
 
     private struct Reader {

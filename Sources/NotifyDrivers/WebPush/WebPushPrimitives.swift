@@ -3,6 +3,12 @@ import COpenSSL
 /// HMAC-SHA-256, HKDF (RFC 5869) and AES-128-GCM through OpenSSL, behind byte-array signatures:
 /// what RFC 8291 needs besides the keys (`P256Key`).
 enum WebPushPrimitives {
+    static func sha256(_ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        _ = SHA256(data, data.count, &out)
+        return out
+    }
+
     static func hmacSHA256(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 32

@@ -210,6 +210,30 @@ public enum Migrations {
             CREATE TRIGGER users_delete_notifications BEFORE DELETE ON users
                 FOR EACH ROW EXECUTE FUNCTION hub_delete_user_notifications();
             """),
+        // Web Push: a user's browser subscriptions (several devices each; an endpoint is one
+        // browser profile, so it belongs to one user at a time), a switch for the channel (on by
+        // default: a subscription is already an opt-in), and one PUSH delivery per subscription,
+        // its id in `destination`.
+        Migration(version: 7, name: "web push subscriptions and the PUSH channel", sql: """
+            CREATE TABLE push_subscriptions (
+                id          bigserial PRIMARY KEY,
+                user_id     bigint NOT NULL REFERENCES users ON DELETE CASCADE,
+                endpoint    text NOT NULL UNIQUE,
+                p256dh      text NOT NULL,
+                auth        text NOT NULL,
+                user_agent  text,
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                updated_at  timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);
+            ALTER TABLE notification_preferences ADD COLUMN push_enabled boolean NOT NULL DEFAULT true;
+            ALTER TABLE deliveries DROP CONSTRAINT deliveries_channel_check;
+            ALTER TABLE deliveries ADD CONSTRAINT deliveries_channel_check
+                CHECK (channel IN ('EMAIL', 'SMS', 'TELEGRAM', 'PUSH'));
+            ALTER TABLE deliveries DROP CONSTRAINT deliveries_notification_id_channel_user_id_key;
+            ALTER TABLE deliveries ADD CONSTRAINT deliveries_notification_channel_destination_key
+                UNIQUE (notification_id, channel, user_id, destination);
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

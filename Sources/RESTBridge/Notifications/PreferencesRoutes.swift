@@ -11,7 +11,8 @@ public enum PreferencesRoutes {
     /// constants of this list, never request data.
     static let fields: [(name: String, kind: Kind, defaultValue: String?)] = [
         ("in_app_enabled", .bool, "true"), ("email_enabled", .bool, "false"), ("sms_enabled", .bool, "false"),
-        ("telegram_enabled", .bool, "false"), ("telegram_chat_id", .chatID, nil), ("phone_number", .phone, nil),
+        ("telegram_enabled", .bool, "false"), ("push_enabled", .bool, "true"),
+        ("telegram_chat_id", .chatID, nil), ("phone_number", .phone, nil),
         ("payment_notifications", .bool, "true"), ("homework_notifications", .bool, "true"),
         ("lesson_notifications", .bool, "true"), ("attendance_notifications", .bool, "true"),
         ("gamification_notifications", .bool, "true"), ("grades_notifications", .bool, "true"),

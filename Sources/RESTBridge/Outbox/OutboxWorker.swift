@@ -21,7 +21,7 @@ public final class OutboxWorker: Sendable {
         public var idleMillis = 250
         public var workersPerChannel = 2
         /// Sends per second per channel, shared by that channel's workers (Telegram allows ~30/s).
-        public var ratePerSecond: [DeliveryChannel: Int] = [.email: 50, .telegram: 25, .sms: 10]
+        public var ratePerSecond: [DeliveryChannel: Int] = [.email: 50, .telegram: 25, .sms: 10, .push: 200]
 
         public init() {}
     }
@@ -76,6 +76,19 @@ public final class OutboxWorker: Sendable {
         let title: String
         let message: String
         let language: String
+        /// What a PUSH delivery also needs: the notification's fields and its subscription.
+        var push: PushFields?
+    }
+
+    private struct PushFields {
+        let type: String
+        let priority: String
+        let createdAt: String
+        let url: String?
+        let collapseKey: String?
+        let ttl: Int?
+        /// nil when the subscription was deleted after the row was written.
+        let subscription: (endpoint: String, p256dh: String, auth: String)?
     }
 
     private func run(channel: DeliveryChannel, driver: DeliveryDriver, wake: DispatchSemaphore) {
@@ -144,6 +157,16 @@ public final class OutboxWorker: Sendable {
 
     private func delivery(_ row: Claimed, _ channel: DeliveryChannel) -> Delivery {
         switch channel {
+        case .push:
+            guard let fields = row.push, let subscription = fields.subscription else { return .push(nil) }
+            let payload = WebPushMessage.payload(id: row.notificationID, type: fields.type, title: row.title,
+                                                 message: row.message, url: fields.url, priority: fields.priority,
+                                                 timestamp: fields.createdAt)
+            return .push(WebPushMessage(
+                endpoint: subscription.endpoint, p256dh: subscription.p256dh, auth: subscription.auth, payload: payload,
+                ttlSeconds: WebPushMessage.ttl(priority: fields.priority, override: fields.ttl),
+                urgency: WebPushMessage.urgency(priority: fields.priority),
+                topic: WebPushMessage.topic(collapseKey: fields.collapseKey)))
         case .telegram:
             return Delivery(channel: channel, destination: row.destination, subject: row.title,
                             text: "\(row.title)\n\(row.message)", rightToLeft: row.language == "ar")
@@ -167,19 +190,34 @@ public final class OutboxWorker: Sendable {
                     ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
                 RETURNING d.id, d.notification_id, d.user_id, d.destination, d.attempts)
             SELECT c.id, c.notification_id, c.user_id, c.destination, c.attempts, n.title, n.message,
-                COALESCE(p.language, u.language) AS language
+                COALESCE(p.language, u.language) AS language, n.notification_type, n.priority,
+                hub_iso(n.created_at) AS created_at, n.data->>'url' AS url, n.data->>'collapse_key' AS collapse_key,
+                CASE WHEN n.data->>'ttl' ~ '^[0-9]{1,9}$' THEN (n.data->>'ttl')::integer END AS ttl,
+                ps.endpoint, ps.p256dh, ps.auth
             FROM claimed c JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id
             LEFT JOIN notification_preferences p ON p.user_id = c.user_id
+            LEFT JOIN push_subscriptions ps ON $1 = 'PUSH' AND c.destination ~ '^[0-9]{1,18}$'
+                AND ps.id = CASE WHEN c.destination ~ '^[0-9]{1,18}$' THEN c.destination::bigint END
             ORDER BY c.id
             """, [channel.rawValue, String(configuration.batchSize), String(configuration.leaseMillis)])
         return result.rows.compactMap { row in
             guard let id = row.int("id"), let notification = row.int("notification_id"), let user = row.int("user_id") else {
                 return nil
             }
-            return Claimed(id: Int64(id), notificationID: Int64(notification), userID: Int64(user),
-                           destination: row.string("destination") ?? "", attempts: row.int("attempts") ?? 1,
-                           title: row.string("title") ?? "", message: row.string("message") ?? "",
-                           language: row.string("language") ?? "en")
+            var claimed = Claimed(id: Int64(id), notificationID: Int64(notification), userID: Int64(user),
+                                  destination: row.string("destination") ?? "", attempts: row.int("attempts") ?? 1,
+                                  title: row.string("title") ?? "", message: row.string("message") ?? "",
+                                  language: row.string("language") ?? "en")
+            if channel == .push {
+                let subscription = row.string("endpoint").map { endpoint in
+                    (endpoint: endpoint, p256dh: row.string("p256dh") ?? "", auth: row.string("auth") ?? "")
+                }
+                claimed.push = PushFields(type: row.string("notification_type") ?? "", priority: row.string("priority") ?? "MEDIUM",
+                                          createdAt: row.string("created_at") ?? "", url: row.string("url"),
+                                          collapseKey: row.string("collapse_key"), ttl: row.int("ttl"),
+                                          subscription: subscription)
+            }
+            return claimed
         }
     }
 
@@ -212,6 +250,10 @@ public final class OutboxWorker: Sendable {
                 UPDATE notifications n SET status = 'FAILED' WHERE n.id = $1 AND n.status = 'SENT'
                     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = n.id AND d.status <> 'FAILED')
                 """, [String(row.notificationID)])
+            if channel == .push && reason == WebPushDriver.goneReason, let subscription = Int64(row.destination) {
+                // The push service says the subscription is gone for good (404/410): forget it.
+                try connection.executePrepared("DELETE FROM push_subscriptions WHERE id = $1", [String(subscription)])
+            }
             if channel == .telegram && reason.hasPrefix(TelegramDriver.blockedPrefix) {
                 try connection.executePrepared("""
                     UPDATE notification_preferences SET telegram_enabled = false, telegram_disabled_reason = $2,

@@ -153,6 +153,10 @@ struct EventStore: Sendable {
     /// UNION removes a user named twice), `personal` (a notification per recipient, in their
     /// language, with the external channels their preferences allow), `outbox` (one delivery per
     /// such channel, due after quiet hours unless URGENT), `announcements` (`all`: stored once).
+    /// PUSH is the one channel on by default (a user without preferences gets it) and the one with
+    /// several rows per notification (one per browser subscription, its id as the destination);
+    /// while nobody has a subscription it costs one probe of an empty table per statement, then
+    /// an index probe per recipient whose push switch and category allow it.
     /// The answer: one row per event (a duplicate without its id: see `store`), then one per new
     /// notification.
     static let statement = """
@@ -199,7 +203,10 @@ struct EventStore: Sendable {
                 concat_ws(',', 'IN_APP',
                     CASE WHEN s.wanted AND p.email_enabled AND u.email <> '' THEN 'EMAIL' END,
                     CASE WHEN s.wanted AND p.sms_enabled AND COALESCE(p.phone_number, u.phone) <> '' THEN 'SMS' END,
-                    CASE WHEN s.wanted AND p.telegram_enabled AND p.telegram_chat_id <> '' THEN 'TELEGRAM' END),
+                    CASE WHEN s.wanted AND p.telegram_enabled AND p.telegram_chat_id <> '' THEN 'TELEGRAM' END,
+                    CASE WHEN (SELECT EXISTS (SELECT 1 FROM push_subscriptions)) AND COALESCE(s.wanted, true)
+                        AND COALESCE(p.push_enabled, true)
+                        AND EXISTS (SELECT 1 FROM push_subscriptions ps WHERE ps.user_id = u.id) THEN 'PUSH' END),
                 l.code
             FROM targets t
             JOIN fresh f ON f.ord = t.ord
@@ -221,14 +228,15 @@ struct EventStore: Sendable {
             INSERT INTO deliveries (notification_id, user_id, channel, destination, available_at)
             SELECT n.id, n.recipient_id, c.channel,
                 CASE c.channel WHEN 'EMAIL' THEN u.email WHEN 'SMS' THEN COALESCE(p.phone_number, u.phone)
-                    ELSE p.telegram_chat_id END,
+                    WHEN 'PUSH' THEN ps.id::text ELSE p.telegram_chat_id END,
                 COALESCE(CASE WHEN n.priority <> 'URGENT' AND p.quiet_hours_enabled
                     THEN hub_quiet_until(p.timezone, p.quiet_hours_start, p.quiet_hours_end, now()) END, now())
             FROM personal n
             CROSS JOIN LATERAL unnest(string_to_array(n.delivery_method, ',')) AS c(channel)
             JOIN users u ON u.id = n.recipient_id
-            JOIN notification_preferences p ON p.user_id = n.recipient_id
-            WHERE n.delivery_method <> 'IN_APP' AND c.channel <> 'IN_APP'
+            LEFT JOIN notification_preferences p ON p.user_id = n.recipient_id
+            LEFT JOIN push_subscriptions ps ON c.channel = 'PUSH' AND ps.user_id = n.recipient_id
+            WHERE n.delivery_method <> 'IN_APP' AND c.channel <> 'IN_APP' AND (c.channel <> 'PUSH' OR ps.id IS NOT NULL)
         ),
         announcements AS (
             INSERT INTO notifications (recipient_id, notification_type, category, priority, title, title_arabic,
