@@ -14,15 +14,22 @@ db:
 .data/jwt-secret:
 	@mkdir -p .data && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $@ && chmod 600 $@
 
+# A development Web Push (VAPID) key pair, used when HUB_VAPID_PRIVATE_KEY is unset.
+.data/vapid-private.pem:
+	@mkdir -p .data && openssl ecparam -name prime256v1 -genkey -noout -out $@ && chmod 600 $@ \
+	 && openssl ec -in $@ -pubout -out .data/vapid-public.pem 2>/dev/null
+
 build: deps
 	swift build
 
 release: deps
 	swift build -c release
 
-run: release db .data/jwt-secret
+run: release db .data/jwt-secret .data/vapid-private.pem
 	@HUB_DATABASE_URL="$${HUB_DATABASE_URL:-$$(scripts/pg-local.sh url hub)}" \
 	 HUB_JWT_SECRET="$${HUB_JWT_SECRET:-$$(cat .data/jwt-secret)}" \
+	 HUB_VAPID_PRIVATE_KEY="$${HUB_VAPID_PRIVATE_KEY:-$$(cat .data/vapid-private.pem)}" \
+	 HUB_VAPID_SUBJECT="$${HUB_VAPID_SUBJECT:-mailto:dev@localhost}" \
 	 HUB_PORT="$${HUB_PORT:-$(PORT)}" \
 	 exec .build/release/hubd
 

@@ -27,7 +27,7 @@ if [ "${1:-}" = test ] && ! { command -v chromium >/dev/null && command -v chrom
     fi
 fi
 if [ "${1:-}" = test ]; then
-    python3 -c "import websockets, websocket, jwt, openapi_spec_validator, schemathesis, selenium, aiosmtpd" 2>/dev/null || {
+    python3 -c "import websockets, websocket, jwt, openapi_spec_validator, schemathesis, selenium, aiosmtpd, http_ece, cryptography" 2>/dev/null || {
         echo "deps: installing Python test clients"
         python3 -m pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
     }
