@@ -110,6 +110,45 @@ import Testing
         }
     }
 
+    /// PUSH: one row per subscription (its id as destination), on without a preferences row, off
+    /// by the push switch or the category switch, deferred by quiet hours unless URGENT.
+    @Test func pushRowsOnePerSubscriptionFollowingSwitchesAndQuietHours() throws {
+        try withSchema { connection in
+            let hind = try user(connection, "hind"), yusuf = try user(connection, "yusuf"), noor = try user(connection, "noor")
+            let nadia = try user(connection, "nadia"), bare = try user(connection, "bare")
+            try connection.execute("""
+                INSERT INTO notification_preferences (user_id, push_enabled, attendance_notifications, quiet_hours_enabled,
+                    quiet_hours_start, quiet_hours_end)
+                VALUES ($1, false, true, false, '22:00', '07:00'), ($2, true, false, false, '22:00', '07:00'),
+                       ($3, true, true, true, '00:00', '23:59')
+                """, [String(yusuf), String(noor), String(nadia)])
+            var subscriptions: [Int64: [String]] = [:]
+            for (owner, count) in [(hind, 2), (yusuf, 1), (noor, 1), (nadia, 1)] {
+                for index in 0..<count {
+                    let id = try connection.execute("""
+                        INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth) VALUES ($1, $2, 'k', 'a') RETURNING id
+                        """, [String(owner), "https://push.example/\(owner)/\(index)"]).first!.string("id")!
+                    subscriptions[owner, default: []].append(id)
+                }
+            }
+            let stored = try EventStore.store([
+                event(Recipients(users: [hind, yusuf, noor, nadia, bare]), category: "attendance"),
+                event(Recipients(users: [nadia]), category: "attendance", priority: .urgent),
+            ], on: connection)
+            let methods = Dictionary(uniqueKeysWithValues: stored[0].notifications.map { ($0.recipientID!, $0.deliveryMethod) })
+            #expect(methods == [hind: "IN_APP,PUSH", yusuf: "IN_APP", noor: "IN_APP", nadia: "IN_APP,PUSH", bare: "IN_APP"])
+            let rows = try connection.execute("""
+                SELECT d.user_id, d.destination, d.available_at > now() + interval '1 minute' AS deferred
+                FROM deliveries d WHERE d.channel = 'PUSH' ORDER BY d.id
+                """).rows
+            #expect(rows.map { "\($0.int("user_id")!):\($0.string("destination")!)" }.sorted() == (
+                subscriptions[hind]!.map { "\(hind):\($0)" } + ["\(nadia):\(subscriptions[nadia]![0])", "\(nadia):\(subscriptions[nadia]![0])"]
+            ).sorted())
+            let deferred = rows.filter { $0.int("user_id") == Int(nadia) }.map { $0.bool("deferred")! }
+            #expect(deferred == [true, false], "quiet hours wait, URGENT does not")
+        }
+    }
+
     @Test func aFailingRequestFailsAloneAndAfterBatchSeesCommitOrder() async throws {
         let seen = Locked<[Int]>([])
         let batcher = Batcher<Int, Int>(pool: DatabasePool(url: DatabaseTests.url, workers: 1), maxInFlight: 1,
