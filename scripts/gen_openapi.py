@@ -92,6 +92,19 @@ schemas = {
         "user_ids": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}}},
     "IDs": {"type": "object", "required": ["ids"], "properties": {
         "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1}}},
+    "PushSubscriptionInput": {"type": "object", "required": ["endpoint", "keys"], "properties": {
+        "endpoint": {"type": "string", "format": "uri", "maxLength": 2048,
+                     "description": "https (http only with HUB_PUSH_ALLOW_HTTP=1)"},
+        "expirationTime": {"type": ["integer", "null"]},
+        "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+            "p256dh": {"type": "string", "description": "base64url of the 65-byte uncompressed P-256 point"},
+            "auth": {"type": "string", "description": "base64url of 16 bytes"}}},
+        "user_agent": {"type": "string", "maxLength": 512}}},
+    "PushSubscription": {"type": "object", "required": ["id", "endpoint", "created_at"], "properties": {
+        "id": {"type": "integer"}, "endpoint": {"type": "string"}, "user_agent": {"type": ["string", "null"]},
+        "created_at": {"type": "string"}}},
+    "PushSubscriptionList": {"type": "object", "required": ["count", "results"], "properties": {
+        "count": {"type": "integer"}, "results": {"type": "array", "items": ref("PushSubscription")}}},
     "Health": {"type": "object", "required": ["status", "timestamp", "version", "database"], "properties": {
         "status": {"type": "string"}, "timestamp": {"type": "string"}, "version": {"type": "string"},
         "database": {"type": "string", "enum": ["connected", "unavailable", "not_configured"]}}},
@@ -182,6 +195,16 @@ op("/api/v1/users/{student_id}/guardians/{parent_id}/", "delete", "Unlink a guar
    params=[path_param("student_id"), path_param("parent_id")], ok=204, errors=(401, 403, 404))
 op("/api/v1/users/me/children/", "get", "A parent's children", security=USER_AUTH, ok_schema={"type": "object"},
    errors=(401, 403))
+op("/api/v1/push/vapid-public-key/", "get", "The VAPID public key (base64url, uncompressed P-256 point)", security=[],
+   ok_schema={"type": "object", "required": ["public_key"], "properties": {"public_key": {"type": "string"}}},
+   errors=(404,))
+op("/api/v1/push/subscriptions/", "post", "Save a browser's PushSubscription.toJSON() (201 new, 200 same endpoint)",
+   security=USER_AUTH, request=body(ref("PushSubscriptionInput")), ok=201, ok_schema=ref("PushSubscription"),
+   errors=(400, 401, 404))
+op("/api/v1/push/subscriptions/", "get", "The caller's push subscriptions", security=USER_AUTH,
+   ok_schema=ref("PushSubscriptionList"), errors=(401,))
+op("/api/v1/push/subscriptions/{id}/", "delete", "Delete one of the caller's push subscriptions", security=USER_AUTH,
+   params=[path_param("id")], ok=204, errors=(401, 404))
 op("/api/v1/presence/users/{id}/", "get", "One user's presence", security=SERVICE, params=[path_param("id")],
    ok_schema={"type": "object"}, errors=(401, 403, 404))
 op("/api/v1/presence/query/", "post", "Presence of many users", security=SERVICE, request=body(ref("UserIDs")),

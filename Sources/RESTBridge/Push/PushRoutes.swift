@@ -17,7 +17,8 @@ public struct PushSettings: Sendable {
 
 /// `GET /api/v1/push/vapid-public-key/`, `POST/GET /api/v1/push/subscriptions/` and
 /// `DELETE /api/v1/push/subscriptions/{id}/`: a user's browsers subscribe to Web Push. Without a
-/// VAPID key (`settings` nil) each answers 503 PUSH_NOT_CONFIGURED.
+/// VAPID key (`settings` nil) the key and a new subscription answer 404 PUSH_NOT_CONFIGURED: there
+/// is no push on this hub, which is the caller's answer, not a fault of the server.
 public enum PushRoutes {
     static let keyPaths = ["/api/v1/push/vapid-public-key/"]
     static let listPaths = ["/api/v1/push/subscriptions/"]
@@ -27,7 +28,7 @@ public enum PushRoutes {
         let store = PushSubscriptionStore(pool: context.pool)
         @Sendable func configured() throws(APIError) -> PushSettings {
             guard let settings else {
-                throw APIError(.serviceUnavailable, code: "PUSH_NOT_CONFIGURED",
+                throw APIError(.notFound, code: "PUSH_NOT_CONFIGURED",
                                message: "Web Push is not configured on this hub (HUB_VAPID_PRIVATE_KEY)")
             }
             return settings
