@@ -196,8 +196,9 @@ op("/api/v1/users/{student_id}/guardians/{parent_id}/", "delete", "Unlink a guar
 op("/api/v1/users/me/children/", "get", "A parent's children", security=USER_AUTH, ok_schema={"type": "object"},
    errors=(401, 403))
 op("/api/v1/push/vapid-public-key/", "get", "The VAPID public key (base64url, uncompressed P-256 point)", security=[],
-   ok_schema={"type": "object", "required": ["public_key"], "properties": {"public_key": {"type": "string"}}},
-   errors=(404,))
+   ok_schema={"type": "object", "required": ["public_key"],
+              "properties": {"public_key": {"type": ["string", "null"], "description": "null: push is off on this hub"}}},
+   errors=())
 op("/api/v1/push/subscriptions/", "post", "Save a browser's PushSubscription.toJSON() (201 new, 200 same endpoint)",
    security=USER_AUTH, request=body(ref("PushSubscriptionInput")), ok=201, ok_schema=ref("PushSubscription"),
    errors=(400, 401, 404))

@@ -299,6 +299,16 @@ def main():
         time.sleep(0.5)
         assert browser.to_requests(service) == []
 
+    def without_a_vapid_key_push_is_off():
+        env = {k: v for k, v in BASE.items() if not k.startswith("HUB_VAPID")}
+        with Hubd(**env) as plain:
+            status, _, answer = api(plain.port, "GET", "/api/v1/push/vapid-public-key/")
+            assert status == 200 and answer == {"public_key": None}, (status, answer)
+            person = register_user(plain.port, "NoPush")
+            status, _, answer = api(plain.port, "POST", "/api/v1/push/subscriptions/", Browser(service, "x").json,
+                                    token=person["token"])
+            assert status == 404 and answer["error_code"] == "PUSH_NOT_CONFIGURED", (status, answer)
+
     def malformed_vapid_key_refused_at_start():
         environment = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
         for bad in ["not-a-key", b64(bytes(32)), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"]:
@@ -324,6 +334,8 @@ def main():
         checks.run("push_enabled and the category switch turn PUSH off", the_push_switch_and_category_switch_apply)
     finally:
         hubd.stop()
+    checks.run("without a VAPID key: public_key is null and a subscription answers 404 PUSH_NOT_CONFIGURED",
+               without_a_vapid_key_push_is_off)
     checks.run("hubd refuses a malformed VAPID key (or subject) at start with one line, exit 2",
                malformed_vapid_key_refused_at_start)
     checks.exit()

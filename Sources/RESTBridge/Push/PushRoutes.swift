@@ -17,8 +17,8 @@ public struct PushSettings: Sendable {
 
 /// `GET /api/v1/push/vapid-public-key/`, `POST/GET /api/v1/push/subscriptions/` and
 /// `DELETE /api/v1/push/subscriptions/{id}/`: a user's browsers subscribe to Web Push. Without a
-/// VAPID key (`settings` nil) the key and a new subscription answer 404 PUSH_NOT_CONFIGURED: there
-/// is no push on this hub, which is the caller's answer, not a fault of the server.
+/// VAPID key (`settings` nil) the key is `null` (clients then offer no push) and a valid new
+/// subscription answers 404 PUSH_NOT_CONFIGURED: no push here is an answer, not a server fault.
 public enum PushRoutes {
     static let keyPaths = ["/api/v1/push/vapid-public-key/"]
     static let listPaths = ["/api/v1/push/subscriptions/"]
@@ -36,14 +36,15 @@ public enum PushRoutes {
         context.route(&router, .GET, keyPaths, access: .anyone) { _ in
             var json = JSONWriter(capacity: 128)
             json.beginObject()
-            json.field("public_key", try configured().publicKey)
+            json.key("public_key")
+            if let settings { json.string(settings.publicKey) } else { json.null() }
             json.endObject()
             return .json(.ok, json.bytes)
         }
         context.route(&router, .POST, listPaths) { request in
             let user = try request.requireUser()
-            let settings = try configured()
-            let input = try parse(try request.body(), allowHTTP: settings.allowHTTP)
+            let input = try parse(try request.body(), allowHTTP: settings?.allowHTTP ?? false)
+            _ = try configured()
             let (saved, created) = try await store.save(userID: user.id, endpoint: input.endpoint, p256dh: input.p256dh,
                                                         auth: input.auth, userAgent: input.userAgent)
             var json = JSONWriter(capacity: 256)
