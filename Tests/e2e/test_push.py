@@ -305,8 +305,8 @@ def main():
             status, _, answer = api(plain.port, "GET", "/api/v1/push/vapid-public-key/")
             assert status == 200 and answer == {"public_key": None}, (status, answer)
             person = register_user(plain.port, "NoPush")
-            status, _, answer = api(plain.port, "POST", "/api/v1/push/subscriptions/", Browser(service, "x").json,
-                                    token=person["token"])
+            subscription = dict(Browser(service, "x").json, endpoint="https://push.example/x")
+            status, _, answer = api(plain.port, "POST", "/api/v1/push/subscriptions/", subscription, token=person["token"])
             assert status == 404 and answer["error_code"] == "PUSH_NOT_CONFIGURED", (status, answer)
 
     def malformed_vapid_key_refused_at_start():
