@@ -219,6 +219,7 @@ def main():
             assert "Yasmine" in payload["message"] and payload["message"] == item["message"], payload
             assert payload["url"] == "/children/7/attendance" and payload["priority"] == "HIGH", payload
             assert payload["timestamp"] == item["created_at"], (payload, item["created_at"])
+            assert payload["collapse_key"] == "absence-7", payload
         rows = wait_for(lambda: [d for d in deliveries(hubd.port, parent, nid) if d["channel"] == "PUSH"
                                  and d["status"] == "DELIVERED"] if len([d for d in deliveries(hubd.port, parent, nid)
                                  if d["channel"] == "PUSH" and d["status"] == "DELIVERED"]) == 2 else None,

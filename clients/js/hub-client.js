@@ -8,6 +8,8 @@
 //   hub.addEventListener("read", (e) => setUnread(e.detail.unread_count));
 //   hub.connect();
 //
+//   await hub.enablePush({ serviceWorker: "/static/hub-sw.js" });   // Web Push while the tab is closed
+//
 // The token travels in the first message, never in the URL. The client sends heartbeats at the
 // interval the server announces, reconnects with exponential back-off and jitter, and resumes from
 // the last notification id it saw, so nothing is missed across a reconnect.
@@ -193,6 +195,61 @@ export class HubClient extends EventTarget {
     this.#scheduleReconnect();
   }
 
+  /**
+   * Web Push: asks permission, registers the service worker, subscribes with the hub's VAPID key
+   * and saves the subscription on the hub (so notifications reach this browser while it is closed).
+   * Resolves to the saved subscription `{id, endpoint, created_at}`; rejects with the reason.
+   * @param {object} [options]
+   * @param {string} [options.serviceWorker="/static/hub-sw.js"] the worker script
+   * @param {string} [options.apiBase] the hub's http(s) origin (default: from the WebSocket url)
+   */
+  async enablePush({ serviceWorker = "/static/hub-sw.js", apiBase } = {}) {
+    if (!("serviceWorker" in navigator) || !("PushManager" in window)) throw new Error("this browser has no Web Push");
+    const registration = await navigator.serviceWorker.register(serviceWorker);
+    await activated(registration);
+    const permission = await Notification.requestPermission();
+    if (permission !== "granted") throw new Error(`notifications are ${permission}`);
+    const { public_key: key } = await this.#api(apiBase, "GET", "/api/v1/push/vapid-public-key/");
+    if (!key) throw new Error("Web Push is off on this hub");
+    let subscription = await registration.pushManager.getSubscription();
+    const sameKey = subscription && bytesEqual(subscription.options.applicationServerKey, base64UrlBytes(key));
+    if (subscription && !sameKey) {
+      await subscription.unsubscribe();
+      subscription = null;
+    }
+    subscription ??= await withTimeout(registration.pushManager.subscribe({
+      userVisibleOnly: true, applicationServerKey: base64UrlBytes(key) }), 30000, "the browser's push service did not answer");
+    const saved = await this.#api(apiBase, "POST", "/api/v1/push/subscriptions/",
+                                  { ...subscription.toJSON(), user_agent: navigator.userAgent });
+    this.pushSubscriptionId = saved.id;
+    return saved;
+  }
+
+  /** Stops Web Push in this browser: the hub forgets the subscription and the browser drops it. */
+  async disablePush({ serviceWorker = "/static/hub-sw.js", apiBase } = {}) {
+    const registration = await navigator.serviceWorker?.getRegistration(new URL(".", new URL(serviceWorker, location.href)).href);
+    const subscription = await registration?.pushManager.getSubscription();
+    if (!subscription) return false;
+    const { results } = await this.#api(apiBase, "GET", "/api/v1/push/subscriptions/");
+    for (const saved of results.filter((s) => s.endpoint === subscription.endpoint)) {
+      await this.#api(apiBase, "DELETE", `/api/v1/push/subscriptions/${saved.id}/`);
+    }
+    this.pushSubscriptionId = null;
+    return subscription.unsubscribe();
+  }
+
+  async #api(apiBase, method, path, body) {
+    const base = apiBase || new URL(this.url.replace(/^ws/, "http")).origin;
+    const response = await fetch(base + path, {
+      method,
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${await this.token()}` },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = response.status === 204 ? null : await response.json();
+    if (!response.ok) throw Object.assign(new Error(data?.error || response.statusText), { status: response.status, data });
+    return data;
+  }
+
   #scheduleReconnect() {
     if (this.stopped) return;
     this.#setStatus("reconnecting");
@@ -229,4 +286,30 @@ export class HubClient extends EventTarget {
   #emit(name, detail) {
     this.dispatchEvent(new CustomEvent(name, { detail }));
   }
+}
+
+/** Resolves once `registration` has an active worker (its scope need not cover this page). */
+function activated(registration) {
+  if (registration.active) return Promise.resolve(registration);
+  const worker = registration.installing || registration.waiting;
+  return new Promise((resolve) => {
+    worker.addEventListener("statechange", () => { if (worker.state === "activated") resolve(registration); });
+  });
+}
+
+function withTimeout(promise, millis, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(message)), millis); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function base64UrlBytes(text) {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+function bytesEqual(buffer, bytes) {
+  if (!buffer) return false;
+  const view = new Uint8Array(buffer);
+  return view.length === bytes.length && view.every((b, i) => b === bytes[i]);
 }

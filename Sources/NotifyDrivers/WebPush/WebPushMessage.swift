@@ -58,9 +58,10 @@ public struct WebPushMessage: Sendable {
     }
 
     /// The payload JSON, at most `WebPushEncryption.maxPlaintext` bytes: when too long, the message
-    /// is shortened (whole characters, ending in "…"), never the JSON around it.
+    /// is shortened (whole characters, ending in "…"), never the JSON around it. `collapse_key` is
+    /// added when the event gave one: the service worker uses it as the notification's `tag`.
     public static func payload(id: Int64, type: String, title: String, message: String, url: String?, priority: String,
-                               timestamp: String) -> [UInt8]
+                               timestamp: String, collapseKey: String? = nil) -> [UInt8]
     {
         func encode(_ text: String) -> [UInt8] {
             var json = JSONWriter(capacity: 256 + text.utf8.count)
@@ -72,6 +73,7 @@ public struct WebPushMessage: Sendable {
             json.key("url"); if let url { json.string(url) } else { json.null() }
             json.field("priority", priority)
             json.field("timestamp", timestamp)
+            if let collapseKey { json.field("collapse_key", String(collapseKey.prefix(200))) }
             json.endObject()
             return json.bytes
         }

@@ -161,7 +161,7 @@ public final class OutboxWorker: Sendable {
             guard let fields = row.push, let subscription = fields.subscription else { return .push(nil) }
             let payload = WebPushMessage.payload(id: row.notificationID, type: fields.type, title: row.title,
                                                  message: row.message, url: fields.url, priority: fields.priority,
-                                                 timestamp: fields.createdAt)
+                                                 timestamp: fields.createdAt, collapseKey: fields.collapseKey)
             return .push(WebPushMessage(
                 endpoint: subscription.endpoint, p256dh: subscription.p256dh, auth: subscription.auth, payload: payload,
                 ttlSeconds: WebPushMessage.ttl(priority: fields.priority, override: fields.ttl),
