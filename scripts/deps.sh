@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [test]
 set -eu
 need=""
-for pkg in libssl-dev libpq-dev postgresql pkg-config; do
+for pkg in libssl-dev openssl libpq-dev postgresql pkg-config; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
 done
 if [ -n "$need" ]; then

@@ -309,6 +309,11 @@ def main():
             subscription = dict(Browser(service, "x").json, endpoint="https://push.example/x")
             status, _, answer = api(plain.port, "POST", "/api/v1/push/subscriptions/", subscription, token=person["token"])
             assert status == 404 and answer["error_code"] == "PUSH_NOT_CONFIGURED", (status, answer)
+            # Without HUB_PUSH_ALLOW_HTTP, loopback and private address literals are refused.
+            for host in ("127.0.0.1", "localhost", "10.1.2.3", "192.168.0.9", "[::1]", "169.254.169.254"):
+                status, _, answer = api(plain.port, "POST", "/api/v1/push/subscriptions/",
+                                        dict(subscription, endpoint=f"https://{host}/x"), token=person["token"])
+                assert status == 400 and "endpoint" in answer["details"], (host, status, answer)
 
     def malformed_vapid_key_refused_at_start():
         environment = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}

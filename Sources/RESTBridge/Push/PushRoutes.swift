@@ -80,6 +80,24 @@ public enum PushRoutes {
         let userAgent: String?
     }
 
+    /// A host the hub must not be made to POST to: localhost, or a loopback, private, link-local or
+    /// unspecified address literal. (A public name that resolves to such an address is not caught
+    /// here; push services are public names.) Tests with a local push service set allowHTTP.
+    static func isInternal(_ rawHost: String) -> Bool {
+        let host = rawHost.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if host == "localhost" || host.hasSuffix(".localhost") { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        let octets = parts.compactMap { Int($0) }.filter { (0...255).contains($0) }
+        if parts.count == 4 && octets.count == 4 {
+            let (a, b) = (octets[0], octets[1])
+            return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && (16...31).contains(b))
+                || (a == 192 && b == 168) || (a == 100 && (64...127).contains(b))
+        }
+        guard host.contains(":") else { return false }
+        return host == "::" || host == "::1" || host.hasPrefix("fc") || host.hasPrefix("fd") || host.hasPrefix("fe80")
+            || host.hasPrefix("::ffff:")
+    }
+
     /// `PushSubscription.toJSON()` plus `user_agent`, every fault named by its field
     /// (`endpoint`, `keys.p256dh`, `keys.auth`, `expirationTime`, `user_agent`).
     static func parse(_ body: JSONBody, allowHTTP: Bool) throws(APIError) -> Input {
@@ -92,6 +110,8 @@ public enum PushRoutes {
                 errors.add("endpoint", "Enter a valid URL.")
             } else if scheme != "https" && !(allowHTTP && scheme == "http") {
                 errors.add("endpoint", "Must be an https URL.")
+            } else if !allowHTTP, let host = url?.host, isInternal(host) {
+                errors.add("endpoint", "Must be a public push service, not a loopback or private address.")
             }
         }
         var p256dh: String?, auth: String?
