@@ -151,8 +151,12 @@ import Testing
 
     @Test func aFailingRequestFailsAloneAndAfterBatchSeesCommitOrder() async throws {
         let seen = Locked<[Int]>([])
+        let allSeen = DispatchSemaphore(value: 0)
+        // afterBatch runs after a batch's callers have their answers: wait for it, not for them.
         let batcher = Batcher<Int, Int>(pool: DatabasePool(url: DatabaseTests.url, workers: 1), maxInFlight: 1,
-                                        isolateFailures: true, afterBatch: { outputs in seen.withLock { $0 += outputs } }) {
+                                        isolateFailures: true, afterBatch: { outputs in
+                                            if seen.withLock({ $0 += outputs; return $0.count }) == 5 { allSeen.signal() }
+                                        }) {
             connection, inputs in
             // One statement for the batch: a negative input makes PostgreSQL fail it (division by zero).
             let literal = PostgresArray.bigint(inputs.map(Int64.init))
@@ -171,6 +175,7 @@ import Testing
         }
         for input in [1, 2, 4, 5, 6] { #expect((try? results[input]?.get()) == input * 10) }
         if case .success = results[-3]! { Issue.record("the failing input must fail") }
+        #expect(allSeen.wait(timeout: .now() + 10) == .success)
         #expect(seen.withLock { $0.sorted() } == [10, 20, 40, 50, 60])
     }
 }
