@@ -42,7 +42,7 @@ BIN="$(HUB_FUZZ=1 swift build $BUILD_FLAGS --scratch-path "$SCRATCH" --show-bin-
 failed=""
 printf '%-22s %12s %10s %8s %8s %8s  %s\n' target execs exec/s cov ft corpus result
 for target in $TARGETS; do
-    corpus="$SCRATCH/corpus/$target" artifacts="$SCRATCH/artifacts/$target/" log="$SCRATCH/logs/$target.log"
+    corpus="$SCRATCH/corpus/$target" artifacts="$SCRATCH/artifacts/$target/" log="$SCRATCH/logs/$CONFIG-$target.log"
     mkdir -p "$corpus" "$artifacts"
     dict=""
     [ -f "Tests/Fuzz/dict/$target.dict" ] && dict="-dict=Tests/Fuzz/dict/$target.dict"
@@ -54,7 +54,7 @@ for target in $TARGETS; do
         -artifact_prefix="$artifacts" $dict "$corpus" "Tests/Fuzz/corpus/$target" >"$log" 2>&1 || status=$?
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")"
     rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")"
-    last="$(grep -E '^#[0-9]+' "$log" | grep 'cov:' | tail -1)"
+    last="$(grep -aE '^#[0-9]+' "$log" | grep -a 'cov:' | tail -1)"
     cov="$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')"
     ft="$(echo "$last" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')"
     corp="$(echo "$last" | sed -n 's/.*corp: \([0-9]*\).*/\1/p')"
@@ -68,8 +68,9 @@ for target in $TARGETS; do
 done
 if [ -n "$failed" ]; then
     for target in $failed; do
-        echo "== $target: $SCRATCH/logs/$target.log" >&2
-        grep -E "fuzz invariant broken|ERROR:|Fatal error|SUMMARY" "$SCRATCH/logs/$target.log" | head -5 >&2
+        log="$SCRATCH/logs/$CONFIG-$target.log"
+        echo "== $target: $log" >&2
+        grep -aE "fuzz invariant broken|ERROR:|Fatal error|SUMMARY" "$log" | head -5 >&2
         echo "replay: SWIFT_BACKTRACE=enable=no $BIN/$target <the crash file above>" >&2
     done
     exit 1
