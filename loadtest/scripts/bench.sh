@@ -19,7 +19,8 @@ start_hubd() {
         echo "bench: port $PORT is already in use (a stray hubd?); stop it first" >&2
         exit 1
     fi
-    HUB_JWT_SECRET=$SECRET HUB_HOST=127.0.0.1 HUB_PORT=$PORT HUB_THREADS=2 HUB_ENABLE_ECHO=1 HUB_LOG_LEVEL=warning \
+    # `env`: settings given as arguments ("$@") are assignments only through env (env execs hubd, same pid).
+    env HUB_JWT_SECRET=$SECRET HUB_HOST=127.0.0.1 HUB_PORT=$PORT HUB_THREADS=2 HUB_ENABLE_ECHO=1 HUB_LOG_LEVEL=warning \
         HUB_MAX_CONNECTIONS=200000 "$@" .build/release/hubd >/dev/null 2>&1 &
     HUBD_PID=$!
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/health/" >/dev/null 2>&1 && return; sleep 0.1; done
