@@ -162,7 +162,8 @@ enum HubScenarios {
         var rows = [sessionsRow(result, options)]
         var held = 0.0
         for step in steps {
-            let latency = result.samples.between(monotonicMillis(step.start), monotonicMillis(step.end))
+            // [start, end]: the last event of a step is stamped within the millisecond `end` is read.
+            let latency = result.samples.between(monotonicMillis(step.start), monotonicMillis(step.end) + 1)
             let ok = latency.p99 <= options.maxP99Millis && latency.count == Int(step.rate * options.stepSeconds)
             if ok && step.rate > held { held = step.rate }
             rows.append((String(format: "%.0f/s", step.rate),
