@@ -233,6 +233,18 @@ def register_user(port, name, role=None, language=None, api_key=None, prefs=None
     return {"id": answer["user"]["id"], "email": body["email"], "name": name, "access": token, "token": token}
 
 
+def wait_for(condition, seconds=20, what="condition"):
+    """Polls `condition` until it returns something true (returned), or fails after `seconds`."""
+    import time
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def psql(sql, url=DATABASE_URL):
     """Runs SQL of the test's own (never request data) through the psql client."""
     out = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-tAq", "-c", sql], check=True,

@@ -23,7 +23,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api, psql, register_user  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, api, psql, register_user, wait_for  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -148,15 +148,6 @@ class Recorder:
         with self.lock:
             return [r for r in self.requests if predicate(r)]
 
-
-def wait_for(condition, seconds=20, what="condition"):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def user(port, name, language="en", prefs=None):

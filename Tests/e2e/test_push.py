@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import BINARY, DATABASE_URL, SECRET, Checks, Hubd, api, psql, register_user  # noqa: E402
+from hubd import BINARY, DATABASE_URL, SECRET, Checks, Hubd, api, psql, register_user, wait_for  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -95,15 +95,6 @@ class Browser:
     def decrypt(self, body):
         return json.loads(http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"))
 
-
-def wait_for(condition, seconds=20, what="condition"):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def subscribe(port, person, browser, user_agent="e2e"):

@@ -122,3 +122,16 @@ public struct JSONBody {
         return ids
     }
 }
+
+/// A list as the API answers it: `{"count": n, "results": [...]}`.
+func resultsJSON<Item>(_ items: [Item], bytesEach: Int = 300, _ write: (Item, inout JSONWriter) -> Void) -> [UInt8] {
+    var json = JSONWriter(capacity: 128 + items.count * bytesEach)
+    json.beginObject()
+    json.field("count", items.count)
+    json.key("results")
+    json.beginArray()
+    for item in items { write(item, &json) }
+    json.endArray()
+    json.endObject()
+    return json.bytes
+}

@@ -44,14 +44,6 @@ public enum GuardianRoutes {
     }
 
     private static func list(_ users: [User]) -> [UInt8] {
-        var json = JSONWriter(capacity: 256 + users.count * 300)
-        json.beginObject()
-        json.field("count", users.count)
-        json.key("results")
-        json.beginArray()
-        for user in users { user.write(to: &json) }
-        json.endArray()
-        json.endObject()
-        return json.bytes
+        resultsJSON(users) { user, json in user.write(to: &json) }
     }
 }

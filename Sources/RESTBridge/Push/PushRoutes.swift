@@ -54,15 +54,7 @@ public enum PushRoutes {
         context.route(&router, .GET, listPaths) { request in
             let user = try request.requireUser()
             let list = try await store.list(userID: user.id)
-            var json = JSONWriter(capacity: 128 + list.count * 300)
-            json.beginObject()
-            json.field("count", list.count)
-            json.key("results")
-            json.beginArray()
-            for subscription in list { subscription.write(to: &json) }
-            json.endArray()
-            json.endObject()
-            return .json(.ok, json.bytes)
+            return .json(.ok, resultsJSON(list) { subscription, json in subscription.write(to: &json) })
         }
         context.route(&router, .DELETE, itemPaths) { request in
             let user = try request.requireUser()
