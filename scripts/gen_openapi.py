@@ -78,7 +78,26 @@ schemas = {
         "recipients": {"type": "object", "properties": {
             "users": {"type": "array", "items": {"type": "integer"}}, "rooms": {"type": "array", "items": ROOM},
             "roles": {"type": "array", "items": {"type": "string"}},
-            "guardians_of": {"type": "array", "items": {"type": "integer"}}, "all": {"type": "boolean"}}}}},
+            "guardians_of": {"type": "array", "items": {"type": "integer"}}, "all": {"type": "boolean"}}},
+        "escalation": {"type": "array", "maxItems": 5, "items": ref("EscalationStep"),
+                       "description": "Overrides the catalogue's policy for this event ([] turns it off)."}}},
+    "EscalationStep": {"type": "object", "required": ["after", "channels"], "additionalProperties": False,
+                       "description": "Sends on `channels` `after` seconds after the notification was created if "
+                                      "`if` still holds then; a channel appears in one step only.", "properties": {
+        "after": {"type": "integer", "minimum": 0, "maximum": 604800},
+        "channels": {"type": "array", "minItems": 1, "uniqueItems": True,
+                     "items": {"type": "string", "enum": ["PUSH", "EMAIL", "SMS", "TELEGRAM"]}},
+        "if": {"type": "string", "enum": ["unread", "offline"], "default": "unread"}}},
+    "Deliveries": {"type": "object", "properties": {
+        "notification_id": {"type": "integer"},
+        "results": {"type": "array", "items": {"type": "object", "properties": {
+            "channel": {"type": "string"}, "destination": {"type": ["string", "null"]},
+            "status": {"type": "string", "enum": ["PENDING", "SENDING", "DELIVERED", "RETRY", "FAILED", "CANCELLED"]},
+            "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]},
+            "provider_id": {"type": ["string", "null"]},
+            "available_at": {"type": ["string", "null"], "format": "date-time", "description": "when it is (was) due"},
+            "escalation": {"type": ["object", "null"], "properties": {
+                "after": {"type": "integer"}, "if": {"type": "string", "enum": ["unread", "offline"]}}}}}}}},
     "EventAccepted": {"type": "object", "properties": {
         "event_id": {"type": "integer"}, "count": {"type": "integer"}, "duplicate": {"type": "boolean"},
         "notification_ids": {"type": "array", "items": {"type": "integer"}}, "deliveries_queued": {"type": "integer"}}},
@@ -169,7 +188,7 @@ op("/api/v1/notifications/{id}/", "get", "One notification", security=USER_AUTH,
 op("/api/v1/notifications/{id}/read/", "post", "Mark one read", security=USER_AUTH, params=[path_param("id")],
    ok_schema=ref("Notification"), errors=(401, 403, 404))
 op("/api/v1/notifications/{id}/deliveries/", "get", "Deliveries per channel", security=USER_AUTH,
-   params=[path_param("id")], ok_schema={"type": "object"}, errors=(401, 403, 404))
+   params=[path_param("id")], ok_schema=ref("Deliveries"), errors=(401, 403, 404))
 op("/api/v1/notifications/preferences/me/", "get", "Preferences", security=USER_AUTH, ok_schema=ref("Preferences"),
    errors=(401, 403))
 op("/api/v1/notifications/preferences/me/", "patch", "Update preferences", security=USER_AUTH,

@@ -216,6 +216,10 @@ public final class ChannelHub: @unchecked Sendable {
     public func members(of room: String) -> [PresenceMember] { presence.withLock { $0.members(of: room) } }
     public func isOnline(_ userID: Int64) -> Bool { presence.withLock { $0.isOnline(userID) } }
     public func lastSeen(_ userID: Int64) -> Int64? { presence.withLock { $0.lastSeen(userID) } }
+    /// Whether the user had a session on this node at any time since `sinceMillis` (wall clock).
+    public func wasConnected(_ userID: Int64, sinceMillis: Int64) -> Bool {
+        presence.withLock { $0.isOnline(userID) || ($0.lastSeen(userID) ?? .min) >= sinceMillis }
+    }
 
     static func encode(_ diff: PresenceDiff) -> [UInt8] {
         Envelope.make("presence_diff") { json in

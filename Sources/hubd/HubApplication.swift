@@ -141,6 +141,7 @@ struct HubApplication {
                                  dependencies: ChannelWiring.dependencies(context: context, store: store))
             NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins))
             let outbox = self.outbox
+            outbox?.checkPresence { [hub] userID, since in hub.wasConnected(userID, sinceMillis: since) }
             let pipeline = EventPipeline(pool: pool, hub: hub, onQueued: { [outbox] in outbox?.wake() })
             NotificationRoutes.register(on: &router, context: context, store: store, hub: hub, pipeline: pipeline)
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)

@@ -110,6 +110,32 @@ import Testing
         }
     }
 
+    /// An escalation step is the same outbox row, due `after` seconds later with its condition;
+    /// channels outside the policy go at once, and a switched-off channel has no step at all.
+    @Test func escalationStepsAreRowsDueLaterWithTheirCondition() throws {
+        try withSchema { connection in
+            let amina = try user(connection, "amina"), omar = try user(connection, "omar")
+            try connection.execute("""
+                INSERT INTO notification_preferences (user_id, email_enabled, sms_enabled, phone_number)
+                VALUES ($1, true, true, '+212600000001'), ($2, true, false, '+212600000002')
+                """, [String(amina), String(omar)])
+            var escalated = event(Recipients(users: [amina, omar]))
+            escalated.escalation = [EscalationStep(after: 900, channels: [.sms]),
+                                    EscalationStep(after: 60, channels: [.email], condition: .offline)]
+            let stored = try EventStore.store([escalated, event(Recipients(users: [amina]))], on: connection)
+            #expect(stored[0].notifications.map(\.deliveryMethod) == ["IN_APP,EMAIL,SMS", "IN_APP,EMAIL"])
+            let rows = try connection.execute("""
+                SELECT d.notification_id, d.user_id, d.channel, d.send_if, d.step_after,
+                    round(extract(epoch FROM d.available_at - now())) AS due_in
+                FROM deliveries d ORDER BY d.notification_id, d.channel
+                """).rows
+            #expect(rows.map { "\($0.int("user_id")!):\($0.string("channel")!):\($0.string("send_if") ?? "-"):\($0.int("step_after") ?? -1):\($0.int("due_in")!)" } == [
+                "\(amina):EMAIL:offline:60:60", "\(amina):SMS:unread:900:900", "\(omar):EMAIL:offline:60:60",
+                "\(amina):EMAIL:-:-1:0", "\(amina):SMS:-:-1:0",
+            ])
+        }
+    }
+
     /// PUSH: one row per subscription (its id as destination), on without a preferences row, off
     /// by the push switch or the category switch, deferred by quiet hours unless URGENT.
     @Test func pushRowsOnePerSubscriptionFollowingSwitchesAndQuietHours() throws {

@@ -1,12 +1,15 @@
 """Starts hubd for the Python end-to-end suites and talks to it over raw sockets."""
 import base64
+import http.server
 import json
 import os
 import socket
+import ssl
 import struct
 import subprocess
 import sys
 import threading
+import time
 
 BINARY = os.environ.get("HUBD_BINARY") or os.path.join(
     os.path.dirname(__file__), "..", "..", ".build", "debug", "hubd")
@@ -231,6 +234,58 @@ def register_user(port, name, role=None, language=None, api_key=None, prefs=None
         status, _, saved = api(port, "PATCH", "/api/v1/notifications/preferences/me/", prefs, token=token)
         assert status == 200, saved
     return {"id": answer["user"]["id"], "email": body["email"], "name": name, "access": token, "token": token}
+
+
+class Recorder:
+    """A local HTTP server standing in for Telegram or an SMS gateway: it records every request
+    and answers from a script (status, JSON body, delay) per path, then 200."""
+
+    def __init__(self, tls=None):
+        self.requests = []
+        self.script = []
+        self.lock = threading.Lock()
+        self.in_flight = self.max_in_flight = 0
+        recorder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                with recorder.lock:
+                    recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
+                                              "time": time.time()})
+                    action = recorder.script.pop(0) if recorder.script else (200, {"ok": True, "result": {"message_id": 7}}, 0)
+                    recorder.in_flight += 1
+                    recorder.max_in_flight = max(recorder.max_in_flight, recorder.in_flight)
+                status, payload, delay = action
+                if delay:
+                    time.sleep(delay)
+                with recorder.lock:
+                    recorder.in_flight -= 1
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def matching(self, predicate):
+        with self.lock:
+            return [r for r in self.requests if predicate(r)]
 
 
 def wait_for(condition, seconds=20, what="condition"):

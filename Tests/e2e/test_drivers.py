@@ -7,7 +7,6 @@ SIGKILL of hubd while sending (every delivery still arrives)."""
 import datetime
 import email
 import email.policy
-import http.server
 import json
 import os
 import signal
@@ -23,7 +22,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api, psql, register_user, wait_for  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, Recorder, api, psql, register_user, wait_for  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -97,67 +96,15 @@ def self_signed_cert(directory):
     return cert_path, key_path
 
 
-class Recorder:
-    """A local HTTP server standing in for Telegram or an SMS gateway: it records every request
-    and answers from a script (status, JSON body, delay) per path, then 200."""
-
-    def __init__(self, tls=None):
-        self.requests = []
-        self.script = []
-        self.lock = threading.Lock()
-        self.in_flight = self.max_in_flight = 0
-        recorder = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length)
-                with recorder.lock:
-                    recorder.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                                              "time": time.time()})
-                    action = recorder.script.pop(0) if recorder.script else (200, {"ok": True, "result": {"message_id": 7}}, 0)
-                    recorder.in_flight += 1
-                    recorder.max_in_flight = max(recorder.max_in_flight, recorder.in_flight)
-                status, payload, delay = action
-                if delay:
-                    time.sleep(delay)
-                with recorder.lock:
-                    recorder.in_flight -= 1
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(*tls)
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def matching(self, predicate):
-        with self.lock:
-            return [r for r in self.requests if predicate(r)]
-
-
-
 def user(port, name, language="en", prefs=None):
     return register_user(port, name, language=language, prefs=prefs)
 
 
 def post(port, user_ids, type_="attendance_alert", **data):
+    """Every channel at once: `escalation: []` turns off the catalogue's SMS step (test_escalation.py)."""
     payload = {"student_name": "Yasmine", "status": "absent", "subject": "Maths", "date": "today", **data}
     status, _, answer = api(port, "POST", "/api/v1/events/", {"type": type_, "recipients": {"users": user_ids},
-                                                              "data": payload}, api_key=KEY)
+                                                              "data": payload, "escalation": []}, api_key=KEY)
     assert status == 202, answer
     return answer
 

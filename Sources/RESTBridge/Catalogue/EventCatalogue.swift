@@ -10,6 +10,8 @@ public struct EventCatalogue: Sendable {
         public let priority: String
         public let title: [String: String]
         public let message: [String: String]
+        /// The default escalation policy; its steps may each apply to one priority only.
+        public var escalation: [EscalationStep] = []
     }
 
     public let entries: [String: Entry]
@@ -40,7 +42,16 @@ public struct EventCatalogue: Sendable {
                   let message = event["message"] as? [String: String],
                   ["en", "ar", "fr"].allSatisfy({ title[$0] != nil && message[$0] != nil })
             else { throw CatalogueError(description: "incomplete catalogue entry: \(event["type"] ?? "?")") }
-            return Entry(type: type, category: category, priority: priority, title: title, message: message)
+            var entry = Entry(type: type, category: category, priority: priority, title: title, message: message)
+            if let policy = event["escalation"] {
+                var errors = FieldErrors()
+                guard let steps = EscalationStep.parse(policy, field: "escalation", &errors, allowPriority: true) else {
+                    let problems = errors.fields.map { "\($0.0): \($0.1.joined(separator: " "))" }.joined(separator: "; ")
+                    throw CatalogueError(description: "\(type): \(problems)")
+                }
+                entry.escalation = steps
+            }
+            return entry
         }
         return EventCatalogue(entries: entries)
     }

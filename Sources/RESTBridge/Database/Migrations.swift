@@ -234,6 +234,19 @@ public enum Migrations {
             ALTER TABLE deliveries ADD CONSTRAINT deliveries_notification_channel_destination_key
                 UNIQUE (notification_id, channel, user_id, destination);
             """),
+        // Escalation: a step is an outbox row due `step_after` seconds after its notification, sent
+        // only if `send_if` still holds then. A read cancels its notification's `unread` steps in
+        // the read's own transaction (CANCELLED, with the reason in last_error); the worker checks
+        // `offline` when the row is due.
+        Migration(version: 8, name: "escalation steps in the outbox", sql: """
+            ALTER TABLE deliveries ADD COLUMN send_if text CHECK (send_if IN ('unread', 'offline'));
+            ALTER TABLE deliveries ADD COLUMN step_after integer;
+            ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_check;
+            ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check
+                CHECK (status IN ('PENDING', 'SENDING', 'DELIVERED', 'RETRY', 'FAILED', 'CANCELLED'));
+            CREATE INDEX deliveries_unread_steps ON deliveries (notification_id)
+                WHERE send_if = 'unread' AND status IN ('PENDING', 'RETRY');
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

@@ -57,6 +57,17 @@ public enum NotificationRoutes {
                     if let value = row.string(name) { json.string(value) } else { json.null() }
                 }
                 json.field("attempts", row.int("attempts") ?? 0)
+                // An escalation step: when it is due (available_at) and what must still hold then;
+                // a read cancels it (status CANCELLED, last_error "read").
+                json.key("escalation")
+                if let condition = row.string("send_if") {
+                    json.beginObject()
+                    json.field("after", row.int("step_after") ?? 0)
+                    json.field("if", condition)
+                    json.endObject()
+                } else {
+                    json.null()
+                }
                 json.endObject()
             }
             json.endArray()

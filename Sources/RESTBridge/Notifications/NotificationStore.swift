@@ -78,13 +78,21 @@ public struct NotificationStore: Sendable {
     }
 
     /// Marks the user's own notifications read (all unread ones when `ids` is nil); returns the
-    /// ids that changed and the unread count after, in one transaction.
+    /// ids that changed and the unread count after, in one transaction. Every read (REST, socket,
+    /// mark-all) comes here, and cancels the escalation steps waiting for that notification to
+    /// stay unread in the same statement: once this commits, no such step can be claimed.
     public func markRead(userID: Int64, ids: [Int64]?) async throws -> (ids: [Int64], unread: Int) {
         try await pool.transaction { connection in
             let idArray = ids.map(PostgresArray.bigint)
             let personal = try connection.executePrepared("""
-                UPDATE notifications SET is_read = true, read_at = now(), status = 'READ'
-                WHERE recipient_id = $1 AND NOT is_read AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])) RETURNING id
+                WITH read AS (
+                    UPDATE notifications SET is_read = true, read_at = now(), status = 'READ'
+                    WHERE recipient_id = $1 AND NOT is_read AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
+                    RETURNING id),
+                cancelled AS (
+                    UPDATE deliveries d SET status = 'CANCELLED', last_error = 'read', updated_at = now()
+                    FROM read WHERE d.notification_id = read.id AND d.send_if = 'unread' AND d.status IN ('PENDING', 'RETRY'))
+                SELECT id FROM read
                 """, [String(userID), idArray])
             let announcements = try connection.executePrepared("""
                 INSERT INTO announcement_reads (notification_id, user_id)
@@ -172,7 +180,7 @@ public struct NotificationStore: Sendable {
     public func deliveries(notificationID: Int64) async throws -> [QueryResult.Row] {
         try await pool.run { connection in
             try connection.executePrepared("""
-                SELECT id, channel, destination, status, attempts, last_error, provider_id,
+                SELECT id, channel, destination, status, attempts, last_error, provider_id, send_if, step_after,
                     hub_iso(available_at) AS available_at, hub_iso(created_at) AS created_at, hub_iso(updated_at) AS updated_at
                 FROM deliveries WHERE notification_id = $1 ORDER BY id
                 """, [String(notificationID)]).rows

@@ -27,6 +27,9 @@ public final class OutboxWorker: Sendable {
     }
 
     public typealias DriverFactory = @Sendable () -> DeliveryDriver
+    /// Whether a user had a session at any time since a moment (Unix milliseconds): the `offline`
+    /// escalation condition. Set once the channel hub exists; before that no session exists.
+    public typealias ConnectedSince = @Sendable (_ userID: Int64, _ sinceMillis: Int64) -> Bool
 
     private let url: String
     private let configuration: Configuration
@@ -35,6 +38,7 @@ public final class OutboxWorker: Sendable {
     private let wakeups: [DispatchSemaphore]
     private let counters = Locked<[String: Int]>([:])
     private let limiter = RateLimiter(shardCount: 4)
+    private let connectedSince = Locked<ConnectedSince?>(nil)
 
     public init(url: String, configuration: Configuration, drivers: [(DeliveryChannel, DriverFactory)], logger: Logger) {
         self.url = url
@@ -62,6 +66,11 @@ public final class OutboxWorker: Sendable {
         }
     }
 
+    /// Where the `offline` condition of escalation steps is answered (the channel hub's presence).
+    public func checkPresence(with connected: @escaping ConnectedSince) {
+        connectedSince.withLock { $0 = connected }
+    }
+
     /// New rows were written: idle workers look now instead of at their next poll.
     public func wake() {
         for semaphore in wakeups { semaphore.signal() }
@@ -76,6 +85,10 @@ public final class OutboxWorker: Sendable {
         let title: String
         let message: String
         let language: String
+        /// An escalation step's condition and wait, checked again when the row is claimed.
+        let condition: EscalationStep.Condition?
+        let stepAfter: Int
+        let isRead: Bool
         /// What a PUSH delivery also needs: the notification's fields and its subscription.
         var push: PushFields?
     }
@@ -127,6 +140,11 @@ public final class OutboxWorker: Sendable {
             }
         }
         for (index, row) in claimed.enumerated() {
+            if let reason = cancelReason(row) {
+                remaining -= 1
+                try cancel(row, channel, reason: reason, on: connection)
+                continue
+            }
             waitForRate(channel)
             driver.send(delivery(row, channel)) { outcome in
                 answers.withLock { $0.append((index, outcome)) }
@@ -143,6 +161,31 @@ public final class OutboxWorker: Sendable {
             }
             try recordAnswers()
         }
+    }
+
+    /// Why an escalation step no longer goes out, if it does not. A read cancels `unread` steps in
+    /// its own transaction; a claimed row that is read anyway was read by a path that does not
+    /// (none today), and is not sent either.
+    private func cancelReason(_ row: Claimed) -> String? {
+        switch row.condition {
+        case .unread? where row.isRead:
+            return "read"
+        case .offline?:
+            let since = WallClock.nowMillis() - Int64(row.stepAfter) * 1000
+            let connected = connectedSince.withLock { $0 }?(row.userID, since) ?? false
+            return connected ? "online" : nil
+        default:
+            return nil
+        }
+    }
+
+    private func cancel(_ row: Claimed, _ channel: DeliveryChannel, reason: String, on connection: PostgresConnection) throws {
+        try connection.executePrepared(
+            "UPDATE deliveries SET status = 'CANCELLED', last_error = $2, updated_at = now() WHERE id = $1",
+            [String(row.id), reason])
+        counters.withLock { $0["\(channel.rawValue):cancelled", default: 0] += 1 }
+        logger.info("delivery", [("channel", .string(channel.rawValue)), ("delivery_id", .int(row.id)),
+                                 ("outcome", .string("cancelled")), ("reason", .string(reason))])
     }
 
     /// Never hammer a provider: a token bucket per channel, one second wide.
@@ -188,8 +231,9 @@ public final class OutboxWorker: Sendable {
                     SELECT id FROM deliveries
                     WHERE channel = $1 AND status IN ('PENDING', 'RETRY', 'SENDING') AND available_at <= now()
                     ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-                RETURNING d.id, d.notification_id, d.user_id, d.destination, d.attempts)
-            SELECT c.id, c.notification_id, c.user_id, c.destination, c.attempts, n.title, n.message,
+                RETURNING d.id, d.notification_id, d.user_id, d.destination, d.attempts, d.send_if, d.step_after)
+            SELECT c.id, c.notification_id, c.user_id, c.destination, c.attempts, c.send_if, c.step_after, n.is_read,
+                n.title, n.message,
                 COALESCE(p.language, u.language) AS language, n.notification_type, n.priority,
                 hub_iso(n.created_at) AS created_at, n.data->>'url' AS url, n.data->>'collapse_key' AS collapse_key,
                 CASE WHEN n.data->>'ttl' ~ '^[0-9]{1,9}$' THEN (n.data->>'ttl')::integer END AS ttl,
@@ -207,7 +251,9 @@ public final class OutboxWorker: Sendable {
             var claimed = Claimed(id: Int64(id), notificationID: Int64(notification), userID: Int64(user),
                                   destination: row.string("destination") ?? "", attempts: row.int("attempts") ?? 1,
                                   title: row.string("title") ?? "", message: row.string("message") ?? "",
-                                  language: row.string("language") ?? "en")
+                                  language: row.string("language") ?? "en",
+                                  condition: row.string("send_if").flatMap(EscalationStep.Condition.init(rawValue:)),
+                                  stepAfter: row.int("step_after") ?? 0, isRead: row.bool("is_read") ?? false)
             if channel == .push {
                 let subscription = row.string("endpoint").map { endpoint in
                     (endpoint: endpoint, p256dh: row.string("p256dh") ?? "", auth: row.string("auth") ?? "")

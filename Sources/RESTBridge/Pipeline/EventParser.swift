@@ -69,6 +69,11 @@ public struct EventParser: Sendable {
         event.relatedObjectType = body.string("related_object_type", &errors, maxLength: 64)
         event.relatedObjectID = body.string("related_object_id", &errors, maxLength: 64)
         event.requiresAction = body.bool("requires_action", &errors) ?? false
+        if let policy = body.object["escalation"], !(policy is NSNull) {
+            event.escalation = EscalationStep.parse(policy, field: prefix + "escalation", &errors) ?? []
+        } else if let entry {
+            event.escalation = EscalationStep.applying(entry.escalation, to: priority)
+        }
         if let recipients = body.object["recipients"] as? [String: Any] {
             event.recipients = Self.recipients(recipients, prefix: prefix + "recipients.", &errors)
         } else {

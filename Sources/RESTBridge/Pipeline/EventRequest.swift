@@ -15,6 +15,8 @@ public struct EventRequest: Sendable {
     public var relatedObjectType: String?
     public var relatedObjectID: String?
     public var requiresAction = false
+    /// Later sends if the notification stays unread (or its recipient offline); see EscalationStep.
+    public var escalation: [EscalationStep] = []
 
     public init(type: String, category: String, priority: Priority, title: Localized, message: Localized,
                 data: String = "{}", recipients: Recipients, idempotencyKey: String? = nil)

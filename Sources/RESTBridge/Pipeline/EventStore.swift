@@ -99,6 +99,7 @@ struct EventStore: Sendable {
             json.key("roles"); json.beginArray(); for role in event.recipients.roles { json.string(role.rawValue) }; json.endArray()
             json.key("guardians_of"); ints(event.recipients.guardiansOf, &json)
             json.field("everyone", event.recipients.everyone)
+            json.key("escalation"); EscalationStep.write(event.escalation, &json)
             json.endObject()
         }
         json.endArray()
@@ -152,7 +153,8 @@ struct EventStore: Sendable {
     /// nothing), `targets` (recipients resolved: users, room members, role holders, guardians;
     /// UNION removes a user named twice), `personal` (a notification per recipient, in their
     /// language, with the external channels their preferences allow), `outbox` (one delivery per
-    /// such channel, due after quiet hours unless URGENT), `announcements` (`all`: stored once).
+    /// such channel, due after quiet hours unless URGENT; a channel in an escalation step is due
+    /// `after` seconds later, with the step's condition), `announcements` (`all`: stored once).
     /// PUSH is the one channel on by default (a user without preferences gets it) and the one with
     /// several rows per notification (one per browser subscription, its id as the destination);
     /// while nobody has a subscription it costs one probe of an empty table per statement, then
@@ -166,10 +168,10 @@ struct EventStore: Sendable {
                 idempotency_key text, event_type text, category text, priority text,
                 title text, title_arabic text, title_french text, message text, message_arabic text, message_french text,
                 data jsonb, related_object_type text, related_object_id text, requires_action boolean,
-                users bigint[], rooms text[], roles text[], guardians_of bigint[], everyone boolean))
+                users bigint[], rooms text[], roles text[], guardians_of bigint[], everyone boolean, escalation jsonb))
                 WITH ORDINALITY AS e(idempotency_key, event_type, category, priority, title, title_arabic, title_french,
                     message, message_arabic, message_french, data, related_object_type, related_object_id,
-                    requires_action, users, rooms, roles, guardians_of, everyone, ord)
+                    requires_action, users, rooms, roles, guardians_of, everyone, escalation, ord)
         ),
         new_events AS (
             INSERT INTO events (id, idempotency_key, event_type, recipients, data)
@@ -225,14 +227,19 @@ struct EventStore: Sendable {
             RETURNING id, recipient_id, event_id, priority, delivery_method, language
         ),
         outbox AS (
-            INSERT INTO deliveries (notification_id, user_id, channel, destination, available_at)
+            INSERT INTO deliveries (notification_id, user_id, channel, destination, available_at, send_if, step_after)
             SELECT n.id, n.recipient_id, c.channel,
                 CASE c.channel WHEN 'EMAIL' THEN u.email WHEN 'SMS' THEN COALESCE(p.phone_number, u.phone)
                     WHEN 'PUSH' THEN ps.id::text ELSE p.telegram_chat_id END,
                 COALESCE(CASE WHEN n.priority <> 'URGENT' AND p.quiet_hours_enabled
-                    THEN hub_quiet_until(p.timezone, p.quiet_hours_start, p.quiet_hours_end, now()) END, now())
+                    THEN hub_quiet_until(p.timezone, p.quiet_hours_start, p.quiet_hours_end, d.due) END, d.due),
+                step.condition, step.after
             FROM personal n
+            JOIN fresh f ON f.event_id = n.event_id
             CROSS JOIN LATERAL unnest(string_to_array(n.delivery_method, ',')) AS c(channel)
+            LEFT JOIN LATERAL (SELECT (s->>'after')::integer AS after, s->>'if' AS condition
+                FROM jsonb_array_elements(f.escalation) AS s WHERE s->'channels' ? c.channel) step ON true
+            CROSS JOIN LATERAL (SELECT now() + make_interval(secs => COALESCE(step.after, 0)) AS due) d
             JOIN users u ON u.id = n.recipient_id
             LEFT JOIN notification_preferences p ON p.user_id = n.recipient_id
             LEFT JOIN push_subscriptions ps ON c.channel = 'PUSH' AND ps.user_id = n.recipient_id
