@@ -80,7 +80,21 @@ schemas = {
             "roles": {"type": "array", "items": {"type": "string"}},
             "guardians_of": {"type": "array", "items": {"type": "integer"}}, "all": {"type": "boolean"}}},
         "escalation": {"type": "array", "maxItems": 5, "items": ref("EscalationStep"),
-                       "description": "Overrides the catalogue's policy for this event ([] turns it off)."}}},
+                       "description": "Overrides the catalogue's policy for this event ([] turns it off)."},
+        "send_at": {"type": "string", "format": "date-time",
+                    "description": "Run the event then (at most 90 days ahead; the past means now): answered "
+                                   "202 {scheduled_id, send_at, duplicate}. Not in bulk requests."},
+        "cancellation_key": {"type": "string", "maxLength": 255, "description": "With send_at: see /api/v1/events/cancel/"},
+        "cancel_if_read": {"type": "integer", "description": "With send_at: dropped if this notification was read by then"}}},
+    "EventScheduled": {"type": "object", "properties": {
+        "scheduled_id": {"type": "integer"}, "send_at": {"type": "string", "format": "date-time"},
+        "duplicate": {"type": "boolean"}}},
+    "ScheduledEvents": {"type": "object", "properties": {
+        "count": {"type": "integer"}, "results": {"type": "array", "items": {"type": "object", "properties": {
+            "scheduled_id": {"type": "integer"}, "type": {"type": "string"},
+            "send_at": {"type": "string", "format": "date-time"}, "cancellation_key": {"type": ["string", "null"]},
+            "cancel_if_read": {"type": ["integer", "null"]}, "status": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"}}}}}},
     "EscalationStep": {"type": "object", "required": ["after", "channels"], "additionalProperties": False,
                        "description": "Sends on `channels` `after` seconds after the notification was created if "
                                       "`if` still holds then; a channel appears in one step only.", "properties": {
@@ -195,8 +209,17 @@ op("/api/v1/notifications/preferences/me/", "patch", "Update preferences", secur
    request=body(ref("Preferences")), ok_schema=ref("Preferences"), errors=(400, 401, 403))
 op("/api/v1/notifications/preferences/me/", "put", "Replace preferences", security=USER_AUTH,
    request=body(ref("Preferences")), ok_schema=ref("Preferences"), errors=(400, 401, 403))
-op("/api/v1/events/", "post", "Post a domain event (service key or staff)", security=SERVICE, request=body(ref("Event")),
-   ok=202, ok_schema=ref("EventAccepted"), errors=(400, 401, 403))
+op("/api/v1/events/", "post", "Post a domain event (service key or staff); with send_at, schedule it",
+   security=SERVICE, request=body(ref("Event")), ok=202,
+   ok_schema={"oneOf": [ref("EventAccepted"), ref("EventScheduled")]}, errors=(400, 401, 403))
+op("/api/v1/events/cancel/", "post", "Cancel every pending scheduled event with a key (service key or staff)",
+   security=SERVICE, request=body({"type": "object", "required": ["cancellation_key"], "properties": {
+       "cancellation_key": {"type": "string", "maxLength": 255}}}),
+   ok_schema={"type": "object", "properties": {"cancelled": {"type": "integer"}}}, errors=(400, 401, 403))
+op("/api/v1/events/scheduled/", "get", "Pending scheduled events, soonest first (service key or staff)",
+   security=SERVICE, params=[{"name": "cancellation_key", "in": "query", "required": False,
+                              "schema": {"type": "string", "maxLength": 255}}],
+   ok_schema=ref("ScheduledEvents"), errors=(400, 401, 403))
 op("/api/v1/events/bulk/", "post", "Post up to 1,000 events in one transaction (service key or staff)", security=SERVICE,
    request=body(ref("EventBulk")), ok=202, ok_schema=ref("EventBulkAccepted"), errors=(400, 401, 403, 413))
 op("/api/v1/rooms/{room}/members/", "get", "Room members", security=SERVICE, params=[path_param("room", ROOM)],

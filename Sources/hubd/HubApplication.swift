@@ -119,7 +119,7 @@ struct HubApplication {
         } else {
             logger.warning("clients/ not found: /static/ and /demo/ are not served (set HUB_STATIC_DIR)")
         }
-        if let pool {
+        if let pool, let url = configuration.databaseURL {
             var limits = RateLimits()
             limits.anonymousPerHour = configuration.rateLimitAnonymous
             limits.userPerHour = configuration.rateLimitUser
@@ -154,7 +154,12 @@ struct HubApplication {
                 PushSettings(publicKey: vapid.publicKeyBase64URL, allowHTTP: configuration.pushAllowHTTP)
             })
             GuardianRoutes.register(on: &router, context: context)
-            EventRoutes.register(on: &router, context: context, parser: EventParser(catalogue: catalogue), pipeline: pipeline)
+            let scheduled = ScheduledEventStore(pool: pool)
+            let scheduler = EventScheduler(url: url, pipeline: pipeline, logger: logger)
+            scheduler.start()
+            EventRoutes.register(on: &router, context: context, parser: EventParser(catalogue: catalogue), pipeline: pipeline,
+                                 scheduled: scheduled, scheduler: scheduler)
+            ScheduleRoutes.register(on: &router, context: context, store: scheduled)
         }
         if configuration.enableEcho { registerConformanceEndpoints(on: &router) }
         return router

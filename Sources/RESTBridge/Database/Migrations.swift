@@ -247,6 +247,29 @@ public enum Migrations {
             CREATE INDEX deliveries_unread_steps ON deliveries (notification_id)
                 WHERE send_if = 'unread' AND status IN ('PENDING', 'RETRY');
             """),
+        // Scheduled events: the event as the event statement reads it, kept until `send_at`; the
+        // scheduler claims due rows with a lease (SKIP LOCKED), and the idempotency key makes a
+        // row sent twice one event.
+        Migration(version: 12, name: "scheduled events", sql: """
+            CREATE TABLE scheduled_events (
+                id                  bigserial PRIMARY KEY,
+                event_type          text NOT NULL,
+                event               jsonb NOT NULL,
+                send_at             timestamptz NOT NULL,
+                cancellation_key    text,
+                cancel_if_read      bigint,
+                idempotency_key     text NOT NULL UNIQUE,
+                status              text NOT NULL DEFAULT 'PENDING'
+                                    CHECK (status IN ('PENDING', 'SENDING', 'SENT', 'CANCELLED')),
+                lease_until         timestamptz,
+                event_id            bigint,
+                reason              text,
+                created_at          timestamptz NOT NULL DEFAULT now(),
+                updated_at          timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX scheduled_events_due ON scheduled_events (send_at) WHERE status IN ('PENDING', 'SENDING');
+            CREATE INDEX scheduled_events_key ON scheduled_events (cancellation_key) WHERE status = 'PENDING';
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

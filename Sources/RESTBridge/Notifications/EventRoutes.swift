@@ -4,11 +4,26 @@ import Hub
 /// `POST /api/v1/events/` and `POST /api/v1/events/bulk/`: backends' domain events, parsed here and
 /// handed to the `EventPipeline`, which stores, pushes and queues them. 202 once committed.
 public enum EventRoutes {
-    public static func register(on router: inout Router, context: APIContext, parser: EventParser, pipeline: EventPipeline) {
+    public static func register(on router: inout Router, context: APIContext, parser: EventParser, pipeline: EventPipeline,
+                                scheduled: ScheduledEventStore, scheduler: EventScheduler)
+    {
         context.route(&router, .POST, ["/api/v1/events/", "/api/events/"], access: .staffOrService) { request in
             var errors = FieldErrors()
-            let event = parser.parse(try request.body(), &errors)
+            let body = try request.body()
+            let event = parser.parse(body, &errors)
+            let schedule = ScheduleRequest.parse(body, now: Date(), &errors)
             try errors.throwIfAny()
+            if let schedule {
+                let kept = try await scheduled.schedule(event!, schedule)
+                if schedule.sendAt.timeIntervalSinceNow < 1 { scheduler.wake() }
+                var json = JSONWriter()
+                json.beginObject()
+                json.key("scheduled_id"); json.int(kept.id)
+                json.field("send_at", kept.sendAt)
+                json.field("duplicate", kept.duplicate)
+                json.endObject()
+                return .json(.accepted, json.bytes)
+            }
             let result = try await pipeline.accept([event!])[0]
             var json = JSONWriter(capacity: 128 + result.notificationIDs.count * 8)
             write(result, to: &json)

@@ -106,6 +106,9 @@ public struct EventParser: Sendable {
                 errors.add("events[\(index)]", "Must be an event object.")
                 continue
             }
+            for name in ["send_at", "cancellation_key", "cancel_if_read"] where object[name] != nil {
+                errors.add("events[\(index)].\(name)", "Schedule events one at a time, with POST /api/v1/events/.")
+            }
             if let event = parse(body.nested(object, at: ranges?[index], fieldPrefix: "events[\(index)]."), &errors) {
                 events.append(event)
             }
