@@ -215,7 +215,57 @@ op("/api/v1/events/", "post", "Post a domain event (service key or staff); with 
 op("/api/v1/events/cancel/", "post", "Cancel every pending scheduled event with a key (service key or staff)",
    security=SERVICE, request=body({"type": "object", "required": ["cancellation_key"], "properties": {
        "cancellation_key": {"type": "string", "maxLength": 255}}}),
-   ok_schema={"type": "object", "properties": {"cancelled": {"type": "integer"}}}, errors=(400, 401, 403))
+   ok_schema={"type": "object", "properties": {"cancelled": {"type": "integer"},
+                                               "reminders_stopped": {"type": "integer"}}}, errors=(400, 401, 403))
+REMINDER_INPUT = {"type": "object", "required": ["type", "recipients", "rule"], "description":
+                  "An event as POST /api/v1/events/ takes it, plus its rule; each occurrence adds `date` and `time` "
+                  "to its data.", "properties": {
+    "type": {"type": "string"}, "recipients": {"type": "object"}, "data": {"type": "object"},
+    "title": {"type": "string"}, "message": {"type": "string"}, "priority": PRIORITY,
+    "cancellation_key": {"type": "string", "maxLength": 255},
+    "rule": {"oneOf": [
+        {"type": "object", "required": ["daily"], "properties": {
+            "daily": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
+            "timezone": {"type": "string"}}},
+        {"type": "object", "required": ["weekly"], "properties": {
+            "weekly": {"type": "object", "required": ["days", "at"], "properties": {
+                "days": {"type": "array", "items": {"type": "string"}, "minItems": 1}, "at": {"type": "string"}}},
+            "timezone": {"type": "string"}}},
+        {"type": "object", "required": ["frequency", "startTime", "duration", "startDate", "endDate"],
+         "description": "Halaka's schedule object, as is", "properties": {
+            "frequency": {"type": "string", "enum": ["weekly", "daily"]},
+            "days": {"type": "array", "items": {"type": "string"}}, "startTime": {"type": "string"},
+            "duration": {"type": "integer", "minimum": 1}, "startDate": {"type": "string"},
+            "endDate": {"type": "string"}, "timezone": {"type": "string"},
+            "before_minutes": {"type": "integer", "minimum": 0}}}]}}}
+REMINDER = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "type": {"type": "string"}, "event": {"type": "object"}, "rule": {"type": "object"},
+    "cancellation_key": {"type": ["string", "null"]},
+    "skipped": {"type": "array", "items": {"type": "object", "properties": {
+        "date": {"type": "string", "format": "date"}, "reason": {"type": "string"}}}},
+    "end_date": {"type": ["string", "null"], "format": "date"},
+    "next_at": {"type": ["string", "null"], "format": "date-time"}, "active": {"type": "boolean"},
+    "created_at": {"type": "string", "format": "date-time"}}}
+REMINDER_ID = [path_param("id")]
+op("/api/v1/reminders/", "post", "Create a recurring reminder (service key or staff)", security=SERVICE,
+   request=body(REMINDER_INPUT), ok=201, ok_schema=REMINDER, errors=(400, 401, 403))
+op("/api/v1/reminders/", "get", "Reminders, newest first (service key or staff)", security=SERVICE,
+   ok_schema={"type": "object", "properties": {"count": {"type": "integer"},
+                                               "results": {"type": "array", "items": REMINDER}}}, errors=(401, 403))
+op("/api/v1/reminders/{id}/", "get", "One reminder", security=SERVICE, params=REMINDER_ID, ok_schema=REMINDER,
+   errors=(401, 403, 404))
+op("/api/v1/reminders/{id}/", "patch", "Change a reminder (any field; `active`)", security=SERVICE, params=REMINDER_ID,
+   request=body({"type": "object"}), ok_schema=REMINDER, errors=(400, 401, 403, 404))
+op("/api/v1/reminders/{id}/", "delete", "Delete a reminder", security=SERVICE, params=REMINDER_ID, ok=204,
+   errors=(401, 403, 404))
+op("/api/v1/reminders/{id}/skip/", "post", "Skip one date (Halaka's cancel-session: sessionDate, reason)",
+   security=SERVICE, params=REMINDER_ID, request=body({"type": "object", "properties": {
+       "date": {"type": "string"}, "sessionDate": {"type": "string"}, "reason": {"type": "string"}}}),
+   ok_schema=REMINDER, errors=(400, 401, 403, 404))
+op("/api/v1/reminders/{id}/unskip/", "post", "Restore a skipped date (Halaka's restore-session)", security=SERVICE,
+   params=REMINDER_ID, request=body({"type": "object", "properties": {
+       "date": {"type": "string"}, "sessionDate": {"type": "string"}}}),
+   ok_schema=REMINDER, errors=(400, 401, 403, 404))
 op("/api/v1/events/scheduled/", "get", "Pending scheduled events, soonest first (service key or staff)",
    security=SERVICE, params=[{"name": "cancellation_key", "in": "query", "required": False,
                               "schema": {"type": "string", "maxLength": 255}}],

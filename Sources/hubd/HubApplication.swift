@@ -154,12 +154,14 @@ struct HubApplication {
                 PushSettings(publicKey: vapid.publicKeyBase64URL, allowHTTP: configuration.pushAllowHTTP)
             })
             GuardianRoutes.register(on: &router, context: context)
-            let scheduled = ScheduledEventStore(pool: pool)
-            let scheduler = EventScheduler(url: url, pipeline: pipeline, logger: logger)
+            let parser = EventParser(catalogue: catalogue)
+            let scheduled = ScheduledEventStore(pool: pool), reminders = ReminderStore(pool: pool)
+            let scheduler = EventScheduler(url: url, pipeline: pipeline, parser: parser, logger: logger)
             scheduler.start()
-            EventRoutes.register(on: &router, context: context, parser: EventParser(catalogue: catalogue), pipeline: pipeline,
+            EventRoutes.register(on: &router, context: context, parser: parser, pipeline: pipeline,
                                  scheduled: scheduled, scheduler: scheduler)
-            ScheduleRoutes.register(on: &router, context: context, store: scheduled)
+            ScheduleRoutes.register(on: &router, context: context, store: scheduled, reminders: reminders)
+            ReminderRoutes.register(on: &router, context: context, store: reminders, parser: parser, scheduler: scheduler)
         }
         if configuration.enableEcho { registerConformanceEndpoints(on: &router) }
         return router

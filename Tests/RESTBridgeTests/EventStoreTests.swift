@@ -100,7 +100,7 @@ import Testing
             #expect(stored[0].notifications.map(\.queuedDeliveries).reduce(0, +) == 3)
             let rows = try connection.execute("""
                 SELECT d.user_id, d.channel, d.destination, d.available_at > now() + interval '1 minute' AS deferred, n.priority
-                FROM deliveries d JOIN notifications n ON n.id = d.notification_id ORDER BY d.id
+                FROM deliveries d JOIN notifications n ON n.id = d.notification_id ORDER BY d.notification_id, d.channel
                 """).rows
             #expect(rows.map { "\($0.int("user_id")!):\($0.string("channel")!):\($0.string("destination")!)" } == [
                 "\(amina):EMAIL:amina@school.ma", "\(amina):SMS:+212600000001", "\(sara):EMAIL:sara@school.ma",
@@ -165,7 +165,7 @@ import Testing
             #expect(methods == [hind: "IN_APP,PUSH", yusuf: "IN_APP", noor: "IN_APP", nadia: "IN_APP,PUSH", bare: "IN_APP"])
             let rows = try connection.execute("""
                 SELECT d.user_id, d.destination, d.available_at > now() + interval '1 minute' AS deferred
-                FROM deliveries d WHERE d.channel = 'PUSH' ORDER BY d.id
+                FROM deliveries d WHERE d.channel = 'PUSH' ORDER BY d.notification_id, d.destination
                 """).rows
             #expect(rows.map { "\($0.int("user_id")!):\($0.string("destination")!)" }.sorted() == (
                 subscriptions[hind]!.map { "\(hind):\($0)" } + ["\(nadia):\(subscriptions[nadia]![0])", "\(nadia):\(subscriptions[nadia]![0])"]

@@ -87,14 +87,14 @@ def main():
                     [first["scheduled_id"], second["scheduled_id"]], pending
                 await asyncio.sleep(1)
                 status, _, answer = api(port, "POST", "/api/v1/events/cancel/", {"cancellation_key": key}, api_key=KEY)
-                assert status == 200 and answer == {"cancelled": 2}, answer
+                assert status == 200 and answer == {"cancelled": 2, "reminders_stopped": 0}, answer
                 return await listening
 
             assert asyncio.run(scenario()) == []
             status, _, pending = api(port, "GET", f"/api/v1/events/scheduled/?cancellation_key={key}", api_key=KEY)
             assert pending == {"count": 0, "results": []}, pending
             status, _, answer = api(port, "POST", "/api/v1/events/cancel/", {"cancellation_key": key}, api_key=KEY)
-            assert answer == {"cancelled": 0}, "cancelling again finds nothing pending"
+            assert answer == {"cancelled": 0, "reminders_stopped": 0}, "cancelling again finds nothing pending"
 
         def cancel_if_read_drops_it_when_that_notification_was_read():
             student = register_user(port, "Student")

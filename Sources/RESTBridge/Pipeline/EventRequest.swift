@@ -17,6 +17,9 @@ public struct EventRequest: Sendable {
     public var requiresAction = false
     /// Later sends if the notification stays unread (or its recipient offline); see EscalationStep.
     public var escalation: [EscalationStep] = []
+    /// Only the recipients whose time zone (preferences, else UTC) this is: a reminder fires once
+    /// per zone, at the rule's time on each recipient's clock.
+    public var recipientTimezone: String?
 
     public init(type: String, category: String, priority: Priority, title: Localized, message: Localized,
                 data: String = "{}", recipients: Recipients, idempotencyKey: String? = nil)

@@ -100,6 +100,7 @@ struct EventStore: Sendable {
             json.key("guardians_of"); ints(event.recipients.guardiansOf, &json)
             json.field("everyone", event.recipients.everyone)
             json.key("escalation"); EscalationStep.write(event.escalation, &json)
+            json.key("timezone"); if let zone = event.recipientTimezone { json.string(zone) } else { json.null() }
             json.endObject()
         }
         json.endArray()
@@ -168,10 +169,10 @@ struct EventStore: Sendable {
                 idempotency_key text, event_type text, category text, priority text,
                 title text, title_arabic text, title_french text, message text, message_arabic text, message_french text,
                 data jsonb, related_object_type text, related_object_id text, requires_action boolean,
-                users bigint[], rooms text[], roles text[], guardians_of bigint[], everyone boolean, escalation jsonb))
+                users bigint[], rooms text[], roles text[], guardians_of bigint[], everyone boolean, escalation jsonb, timezone text))
                 WITH ORDINALITY AS e(idempotency_key, event_type, category, priority, title, title_arabic, title_french,
                     message, message_arabic, message_french, data, related_object_type, related_object_id,
-                    requires_action, users, rooms, roles, guardians_of, everyone, escalation, ord)
+                    requires_action, users, rooms, roles, guardians_of, everyone, escalation, timezone, ord)
         ),
         new_events AS (
             INSERT INTO events (id, idempotency_key, event_type, recipients, data)
@@ -222,7 +223,7 @@ struct EventStore: Sendable {
                 WHEN 'khatma' THEN p.khatma_notifications WHEN 'halaka' THEN p.halaka_notifications
                 WHEN 'course' THEN p.course_notifications WHEN 'system' THEN p.system_notifications
                 ELSE true END AS wanted) s
-            WHERE u.is_active
+            WHERE u.is_active AND (f.timezone IS NULL OR COALESCE(p.timezone, 'UTC') = f.timezone)
             ORDER BY f.ord, u.id
             RETURNING id, recipient_id, event_id, priority, delivery_method, language
         ),

@@ -1,20 +1,27 @@
 import Foundation
 import Hub
 
-/// Runs scheduled events through the pipeline when they are due: a thread of its own (never an
-/// event loop) with its own PostgreSQL connection, on PostgreSQL's clock. It polls every
-/// `pollMillis`, and at once when `wake()` says a new event is due now.
+/// Runs scheduled events and reminders through the pipeline when they are due: a thread of its
+/// own (never an event loop) with its own PostgreSQL connection, on PostgreSQL's clock. It polls
+/// every `pollMillis`, and at once when `wake()` says something is due now.
 public final class EventScheduler: Sendable {
     private let url: String
     private let pipeline: EventPipeline
+    private let reminders: ReminderRunner
     private let logger: Logger
     private let pollMillis: Int
     private let leaseSeconds: Int
     private let wakeup = DispatchSemaphore(value: 0)
 
-    public init(url: String, pipeline: EventPipeline, logger: Logger, pollMillis: Int = 250, leaseSeconds: Int = 60) {
+    /// How often reminders gain runs for time zones that users took up since.
+    static let zoneRefreshSeconds: Double = 10
+
+    public init(url: String, pipeline: EventPipeline, parser: EventParser, logger: Logger, pollMillis: Int = 250,
+                leaseSeconds: Int = 60)
+    {
         self.url = url
         self.pipeline = pipeline
+        reminders = ReminderRunner(parser: parser, logger: logger)
         self.logger = logger
         self.pollMillis = pollMillis
         self.leaseSeconds = leaseSeconds
@@ -30,10 +37,17 @@ public final class EventScheduler: Sendable {
 
     private func run() {
         var connection: PostgresConnection?
+        var zonesRefreshed = Date.distantPast
         while true {
             do {
                 if connection == nil || connection?.isHealthy == false { connection = try PostgresConnection(url: url) }
-                if try runDue(on: connection!) == 0 {
+                if -zonesRefreshed.timeIntervalSinceNow > Self.zoneRefreshSeconds {
+                    try ReminderStore.addNewZones(on: connection!)
+                    try ReminderStore.planUnplanned(on: connection!)
+                    zonesRefreshed = Date()
+                }
+                let fired = try runDue(on: connection!) + reminders.runDue(on: connection!, accept: acceptBlocking)
+                if fired == 0 {
                     _ = wakeup.wait(timeout: .now() + .milliseconds(pollMillis))
                 }
             } catch {
@@ -57,6 +71,7 @@ public final class EventScheduler: Sendable {
 
     /// The pipeline's `accept`, waited for on this thread (which has nothing else to do meanwhile).
     private func acceptBlocking(_ events: [EventRequest]) throws -> [EventPipeline.Result] {
+        guard !events.isEmpty else { return [] }
         let outcome = Locked<Result<[EventPipeline.Result], any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let pipeline = self.pipeline

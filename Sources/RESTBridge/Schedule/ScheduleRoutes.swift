@@ -4,13 +4,16 @@ import Hub
 /// `POST /api/v1/events/cancel/` and `GET /api/v1/events/scheduled/` (service key or staff).
 /// Scheduling itself is `POST /api/v1/events/` with `send_at` (EventRoutes).
 public enum ScheduleRoutes {
-    public static func register(on router: inout Router, context: APIContext, store: ScheduledEventStore) {
+    public static func register(on router: inout Router, context: APIContext, store: ScheduledEventStore,
+                                reminders: ReminderStore)
+    {
         context.route(&router, .POST, ["/api/v1/events/cancel/"], access: .staffOrService) { request in
             var errors = FieldErrors()
             let key = try request.body().string("cancellation_key", &errors, required: true, maxLength: 255)
             try errors.throwIfAny()
             let count = try await store.cancel(key: key!)
-            return .json(.ok, Array(#"{"cancelled":\#(count)}"#.utf8))
+            let stopped = try await reminders.cancel(key: key!)
+            return .json(.ok, Array(#"{"cancelled":\#(count),"reminders_stopped":\#(stopped)}"#.utf8))
         }
         context.route(&router, .GET, ["/api/v1/events/scheduled/"], access: .staffOrService) { request in
             let key = request.http.query["cancellation_key"]
