@@ -91,6 +91,7 @@ struct HubApplication {
         settings.retryBaseMillis = Int64(configuration.outboxRetryBaseMillis)
         settings.leaseMillis = Int64(configuration.outboxLeaseMillis)
         settings.maxAttempts = configuration.outboxMaxAttempts
+        settings.smsDailyCap = configuration.smsDailyCap
         return OutboxWorker(url: url, configuration: settings, drivers: drivers, logger: logger)
     }
 

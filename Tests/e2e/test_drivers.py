@@ -314,12 +314,35 @@ def main():
             smtp.stop()
 
     print("[drivers]")
+    def sms_daily_cap_drops_non_urgent_past_it():
+        gateway = Recorder()
+        with Hubd(**BASE, HUB_SMS_URL=f"http://127.0.0.1:{gateway.port}/sms", HUB_SMS_DAILY_CAP_PER_USER=3) as hubd:
+            person = user(hubd.port, "Capped", "en", {"sms_enabled": True, "phone_number": "+212600000777"})
+            ids = [post(hubd.port, [person["id"]])["notification_ids"][0] for _ in range(5)]
+            status, _, urgent = api(hubd.port, "POST", "/api/v1/events/", {
+                "type": "system_alert", "priority": "URGENT", "data": {"message": "School closed today"},
+                "recipients": {"users": [person["id"]]}, "escalation": []}, api_key=KEY)
+            assert status == 202, urgent
+
+            def outcomes():
+                rows = [api(hubd.port, "GET", f"/api/v1/notifications/{n}/deliveries/", token=person["token"])[2]
+                        for n in ids + urgent["notification_ids"]]
+                sms = [next(r for r in row["results"] if r["channel"] == "SMS") for row in rows]
+                return None if any(r["status"] in ("PENDING", "SENDING", "RETRY") for r in sms) else sms
+
+            sms = wait_for(outcomes, seconds=20, what="every SMS decided")
+            assert [r["status"] for r in sms[:5]].count("DELIVERED") == 3, sms
+            assert [(r["status"], r["last_error"]) for r in sms[:5]].count(("CANCELLED", "capped")) == 2, sms
+            assert sms[5]["status"] == "DELIVERED", "URGENT goes out past the cap"
+            assert len(gateway.matching(lambda r: json.loads(r["body"])["to"] == "+212600000777")) == 4
+
     checks.run("email to a user who allows it: Arabic subject, text and HTML parts, DELIVERED", plain_email_arabic_subject_and_both_parts)
     checks.run("STARTTLS with a verified certificate and AUTH; a 550 fails for good without retries", starttls_and_auth_with_a_verified_certificate)
     checks.run("Telegram (500 and timeout retried, 429 waits retry_after, 403 turns it off) and Twilio-style SMS", telegram_and_sms_over_http)
     checks.run("SMS as a JSON webhook (Arabic text); slow answers overlap (requests in flight together)", sms_json_webhook)
     checks.run("Telegram over HTTPS: trusted CA delivers; untrusted certificate or wrong host name never sends",
                telegram_over_https_verified_certificate_and_host_name)
+    checks.run("SMS daily cap: non-URGENT past it dropped as capped, URGENT sent", sms_daily_cap_drops_non_urgent_past_it)
     checks.run("SMTP down during 100 notifications: all 100 arrive exactly once", smtp_outage_then_all_100_exactly_once)
     checks.run("SIGKILL while sending, restart: every delivery arrives", sigkill_while_sending_then_every_delivery_arrives)
     checks.exit()

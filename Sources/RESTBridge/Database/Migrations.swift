@@ -297,6 +297,10 @@ public enum Migrations {
             );
             CREATE INDEX reminder_runs_due ON reminder_runs (next_at);
             """),
+        // The daily SMS cap counts a user's recent SMS at each claim.
+        Migration(version: 14, name: "index SMS deliveries by user", sql: """
+            CREATE INDEX deliveries_sms_by_user ON deliveries (user_id, updated_at) WHERE channel = 'SMS';
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

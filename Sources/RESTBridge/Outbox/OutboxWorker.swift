@@ -16,6 +16,9 @@ public final class OutboxWorker: Sendable {
         /// How long a claimed row stays with its worker; longer than any send can take.
         public var leaseMillis: Int64 = 120_000
         public var maxAttempts = 8
+        /// SMS sent to one user in 24 h at most; past it non-URGENT SMS are dropped as `capped`
+        /// (SMS cost money for every message).
+        public var smsDailyCap = 10
         /// Rows one worker claims and keeps in flight together (HTTP drivers; SMTP sends them in turn).
         public var batchSize = 10
         public var idleMillis = 250
@@ -89,6 +92,8 @@ public final class OutboxWorker: Sendable {
         let condition: EscalationStep.Condition?
         let stepAfter: Int
         let isRead: Bool
+        /// A non-URGENT SMS to a user who had `smsDailyCap` SMS in the last 24 h.
+        let capped: Bool
         /// What a PUSH delivery also needs: the notification's fields and its subscription.
         var push: PushFields?
     }
@@ -167,6 +172,7 @@ public final class OutboxWorker: Sendable {
     /// its own transaction; a claimed row that is read anyway was read by a path that does not
     /// (none today), and is not sent either.
     private func cancelReason(_ row: Claimed) -> String? {
+        if row.capped { return "capped" }
         switch row.condition {
         case .unread? where row.isRead:
             return "read"
@@ -237,13 +243,18 @@ public final class OutboxWorker: Sendable {
                 COALESCE(p.language, u.language) AS language, n.notification_type, n.priority,
                 hub_iso(n.created_at) AS created_at, n.data->>'url' AS url, n.data->>'collapse_key' AS collapse_key,
                 CASE WHEN n.data->>'ttl' ~ '^[0-9]{1,9}$' THEN (n.data->>'ttl')::integer END AS ttl,
-                ps.endpoint, ps.p256dh, ps.auth
+                ps.endpoint, ps.p256dh, ps.auth,
+                $1 = 'SMS' AND n.priority <> 'URGENT' AND (SELECT count(*) FROM deliveries x
+                    WHERE x.user_id = c.user_id AND x.channel = 'SMS' AND x.updated_at > now() - interval '1 day'
+                        AND (x.status IN ('DELIVERED', 'RETRY') OR (x.status = 'SENDING' AND x.id < c.id))) >= $4::integer
+                    AS capped
             FROM claimed c JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id
             LEFT JOIN notification_preferences p ON p.user_id = c.user_id
             LEFT JOIN push_subscriptions ps ON $1 = 'PUSH' AND c.destination ~ '^[0-9]{1,18}$'
                 AND ps.id = CASE WHEN c.destination ~ '^[0-9]{1,18}$' THEN c.destination::bigint END
             ORDER BY c.id
-            """, [channel.rawValue, String(configuration.batchSize), String(configuration.leaseMillis)])
+            """, [channel.rawValue, String(configuration.batchSize), String(configuration.leaseMillis),
+                  String(configuration.smsDailyCap)])
         return result.rows.compactMap { row in
             guard let id = row.int("id"), let notification = row.int("notification_id"), let user = row.int("user_id") else {
                 return nil
@@ -253,7 +264,8 @@ public final class OutboxWorker: Sendable {
                                   title: row.string("title") ?? "", message: row.string("message") ?? "",
                                   language: row.string("language") ?? "en",
                                   condition: row.string("send_if").flatMap(EscalationStep.Condition.init(rawValue:)),
-                                  stepAfter: row.int("step_after") ?? 0, isRead: row.bool("is_read") ?? false)
+                                  stepAfter: row.int("step_after") ?? 0, isRead: row.bool("is_read") ?? false,
+                                  capped: row.bool("capped") ?? false)
             if channel == .push {
                 let subscription = row.string("endpoint").map { endpoint in
                     (endpoint: endpoint, p256dh: row.string("p256dh") ?? "", auth: row.string("auth") ?? "")
