@@ -143,7 +143,8 @@ struct HubApplication {
             NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins))
             let outbox = self.outbox
             outbox?.checkPresence { [hub] userID, since in hub.wasConnected(userID, sinceMillis: since) }
-            let pipeline = EventPipeline(pool: pool, hub: hub, onQueued: { [outbox] in outbox?.wake() })
+            let pipeline = EventPipeline(pool: pool, hub: hub, digestWindowSeconds: configuration.digestWindowSeconds,
+                                         onQueued: { [outbox] in outbox?.wake() })
             NotificationRoutes.register(on: &router, context: context, store: store, hub: hub, pipeline: pipeline)
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
             let counts = connectionCount

@@ -42,6 +42,7 @@ struct HubConfiguration {
     var outboxLeaseMillis = 120_000
     var outboxMaxAttempts = 8
     var smsDailyCap = 10
+    var digestWindowSeconds = 0
     var deliveryTimeout = 10
     /// Web Push: the VAPID key pair and contact; without them push is off (routes answer 503).
     var vapidKey: P256Key?
@@ -87,6 +88,8 @@ struct HubConfiguration {
         Setting(name: "HUB_OUTBOX_LEASE_MS", help: "how long a worker holds a claimed delivery, ms", defaultText: "120000"),
         Setting(name: "HUB_DELIVERY_TIMEOUT", help: "connect and I/O timeout of SMTP/HTTP deliveries, seconds", defaultText: "10"),
         Setting(name: "HUB_OUTBOX_MAX_ATTEMPTS", help: "attempts before a delivery fails for good", defaultText: "8"),
+        Setting(name: "HUB_DIGEST_WINDOW_SECONDS", help: "digest windows this many seconds wide instead of hour/day/week (tests)",
+                defaultText: "0"),
         Setting(name: "HUB_SMS_DAILY_CAP_PER_USER", help: "SMS per user per 24 h; past it non-URGENT SMS are dropped (capped)",
                 defaultText: "10"),
         Setting(name: "HUB_STATIC_DIR", help: "folder with js/hub-client.js and demo/ (served at /static/, /demo/)",
@@ -202,6 +205,7 @@ struct HubConfiguration {
         config.deliveryTimeout = try reader.int("HUB_DELIVERY_TIMEOUT", 1...300) ?? config.deliveryTimeout
         config.outboxMaxAttempts = try reader.int("HUB_OUTBOX_MAX_ATTEMPTS", 1...100) ?? config.outboxMaxAttempts
         config.smsDailyCap = try reader.int("HUB_SMS_DAILY_CAP_PER_USER", 0...1_000_000) ?? config.smsDailyCap
+        config.digestWindowSeconds = try reader.int("HUB_DIGEST_WINDOW_SECONDS", 0...604_800) ?? config.digestWindowSeconds
         if let url = config.smtpURL {
             guard let from = config.smtpFrom else {
                 throw ConfigurationError(description: "HUB_SMTP_FROM is required with HUB_SMTP_URL")

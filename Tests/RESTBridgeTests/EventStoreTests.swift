@@ -7,16 +7,6 @@ import Testing
 /// The event pipeline's one statement against the real PostgreSQL that `make test` starts, each
 /// test in a schema of its own with every migration applied.
 @Suite struct EventStoreTests {
-    /// A connection whose search path is a new schema with the hub's tables; dropped after `body`.
-    private func withSchema<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        let connection = try PostgresConnection(url: DatabaseTests.url)
-        let schema = "e_\(UUID().uuidString.prefix(8).lowercased())"
-        try connection.executeScript("SET client_min_messages TO warning; CREATE SCHEMA \(schema); SET search_path TO \(schema)")
-        defer { _ = try? connection.executeScript("SET search_path TO public; DROP SCHEMA \(schema) CASCADE") }
-        _ = try Migrations.apply(on: connection)
-        return try body(connection)
-    }
-
     @discardableResult
     private func user(_ connection: PostgresConnection, _ name: String, role: String = "STUDENT", language: String = "en",
                       active: Bool = true) throws -> Int64 {

@@ -1,4 +1,5 @@
 """Starts hubd for the Python end-to-end suites and talks to it over raw sockets."""
+import asyncio
 import base64
 import http.server
 import json
@@ -286,6 +287,39 @@ class Recorder:
     def matching(self, predicate):
         with self.lock:
             return [r for r in self.requests if predicate(r)]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every message."""
+
+    def __init__(self, delay=0.0):
+        self.messages = []
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self.lock:
+            self.messages.append((envelope.rcpt_tos, envelope.content, session.authenticated))
+        return f"250 OK queued as q{os.urandom(4).hex()}"
+
+    def to(self, address):
+        with self.lock:
+            return [m for m in self.messages if address in m[0]]
+
+
+def fail_leftover_deliveries():
+    """Deliveries other suites left queued in the shared database would reach a suite's stand-in
+    servers first: they are failed before the suite starts."""
+    psql("DO $$ BEGIN IF to_regclass('deliveries') IS NOT NULL THEN UPDATE deliveries SET status = 'FAILED', "
+         "last_error = 'left by an earlier suite' WHERE status IN ('PENDING', 'RETRY', 'SENDING'); END IF; END $$")
 
 
 def wait_for(condition, seconds=20, what="condition"):

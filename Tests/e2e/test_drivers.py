@@ -10,11 +10,9 @@ import email.policy
 import json
 import os
 import signal
-import socket
 import ssl
 import sys
 import tempfile
-import threading
 import time
 import uuid
 
@@ -22,40 +20,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, Recorder, api, psql, register_user, wait_for  # noqa: E402
+from hubd import (DATABASE_URL, Checks, Hubd, Mailbox, Recorder, api, fail_leftover_deliveries, free_port,  # noqa: E402
+                  psql, register_user, wait_for)
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
 BASE = {"HUB_DATABASE_URL": DATABASE_URL, "HUB_SERVICE_KEYS": KEY, "HUB_RATE_LIMIT_LOGIN": 100000,
         "HUB_RATE_LIMIT_ANON": 100000, "HUB_RATE_LIMIT_USER": 100000, "HUB_OUTBOX_RETRY_BASE_MS": 200,
         "HUB_OUTBOX_MAX_ATTEMPTS": 30, "HUB_DELIVERY_TIMEOUT": 2, "HUB_SMTP_FROM": "hub@school.ma"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps every message."""
-
-    def __init__(self, delay=0.0):
-        self.messages = []
-        self.delay = delay
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            import asyncio
-            await asyncio.sleep(self.delay)
-        with self.lock:
-            self.messages.append((envelope.rcpt_tos, envelope.content, session.authenticated))
-        return f"250 OK queued as q{uuid.uuid4().hex[:8]}"
-
-    def to(self, address):
-        with self.lock:
-            return [m for m in self.messages if address in m[0]]
 
 
 class RejectingMailbox(Mailbox):
@@ -110,9 +82,7 @@ def post(port, user_ids, type_="attendance_alert", **data):
 
 
 def main():
-    # Deliveries other suites left queued in this database would reach these stand-ins first.
-    psql("DO $$ BEGIN IF to_regclass('deliveries') IS NOT NULL THEN UPDATE deliveries SET status = 'FAILED', "
-         "last_error = 'left by an earlier suite' WHERE status IN ('PENDING', 'RETRY', 'SENDING'); END IF; END $$")
+    fail_leftover_deliveries()
     workdir = tempfile.mkdtemp()
     cert, key = self_signed_cert(workdir)
 

@@ -301,6 +301,50 @@ public enum Migrations {
         Migration(version: 14, name: "index SMS deliveries by user", sql: """
             CREATE INDEX deliveries_sms_by_user ON deliveries (user_id, updated_at) WHERE channel = 'SMS';
             """),
+        // Digests: email and Telegram may be held per window (`deliveries.digest`, due at the
+        // window's end) and sent as one message for all of a user's held rows.
+        Migration(version: 15, name: "email and Telegram digests", sql: """
+            ALTER TABLE notification_preferences
+                ADD COLUMN email_digest text NOT NULL DEFAULT 'off'
+                    CHECK (email_digest IN ('off', 'hourly', 'daily', 'weekly')),
+                ADD COLUMN telegram_digest text NOT NULL DEFAULT 'off'
+                    CHECK (telegram_digest IN ('off', 'hourly', 'daily', 'weekly')),
+                ADD COLUMN digest_time time NOT NULL DEFAULT '18:00',
+                ADD COLUMN digest_day text NOT NULL DEFAULT 'sunday' CHECK (digest_day IN
+                    ('sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'));
+            ALTER TABLE deliveries ADD COLUMN digest text;
+            CREATE INDEX deliveries_digest_due ON deliveries (channel, available_at)
+                WHERE digest IS NOT NULL AND status IN ('PENDING', 'RETRY', 'SENDING');
+
+            -- The end of the digest window that `at` falls in, on the wall clock of `tz`: the next
+            -- hour; the next `at_time`; the next `on_day` at `at_time`. With `window_seconds` > 0
+            -- (tests), the next multiple of that many seconds instead.
+            CREATE FUNCTION hub_digest_until(kind text, tz text, at_time time, on_day text, at timestamptz,
+                                             window_seconds integer) RETURNS timestamptz
+            LANGUAGE plpgsql STABLE AS $$
+            DECLARE
+                local_time timestamp := at AT TIME ZONE tz;
+                candidate timestamp;
+                target integer;
+            BEGIN
+                IF window_seconds > 0 THEN
+                    RETURN to_timestamp((floor(extract(epoch FROM at) / window_seconds) + 1) * window_seconds);
+                END IF;
+                IF kind = 'hourly' THEN
+                    RETURN (date_trunc('hour', local_time) + interval '1 hour') AT TIME ZONE tz;
+                END IF;
+                candidate := local_time::date + at_time;
+                IF kind = 'weekly' THEN
+                    target := array_position(ARRAY['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday',
+                                                   'saturday'], on_day) - 1;
+                    candidate := candidate + ((target - extract(dow FROM local_time)::integer + 7) % 7) * interval '1 day';
+                    IF candidate <= local_time THEN candidate := candidate + interval '7 days'; END IF;
+                ELSIF candidate <= local_time THEN
+                    candidate := candidate + interval '1 day';
+                END IF;
+                RETURN candidate AT TIME ZONE tz;
+            END $$;
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

@@ -5,7 +5,9 @@ import Hub
 /// plus in-app, language, time zone, quiet hours and a switch for every category of the seeds.
 /// A user who never saved any gets the defaults (external channels off until they opt in).
 public enum PreferencesRoutes {
-    enum Kind { case bool, chatID, phone, language, timezone, time, readOnly }
+    enum Kind: Equatable { case bool, chatID, phone, language, timezone, time, choice([String]), readOnly }
+
+    static let digestChoices = ["off", "hourly", "daily", "weekly"]
 
     /// Every field: its column (also its JSON name), kind and default. The column names are
     /// constants of this list, never request data.
@@ -20,6 +22,8 @@ public enum PreferencesRoutes {
         ("course_notifications", .bool, "true"), ("system_notifications", .bool, "true"),
         ("language", .language, nil), ("timezone", .timezone, "UTC"), ("quiet_hours_enabled", .bool, "false"),
         ("quiet_hours_start", .time, "22:00"), ("quiet_hours_end", .time, "07:00"),
+        ("email_digest", .choice(digestChoices), "off"), ("telegram_digest", .choice(digestChoices), "off"),
+        ("digest_time", .time, "18:00"), ("digest_day", .choice(LocalDate.weekdayNames), "sunday"),
         ("telegram_disabled_reason", .readOnly, nil),
     ]
 
@@ -127,6 +131,10 @@ public enum PreferencesRoutes {
             guard let text = raw as? String, text.range(of: #"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"#, options: .regularExpression) != nil
             else { return .failure("Use HH:MM, 24-hour.") }
             return .success(String(text.prefix(5)))
+        case .choice(let choices):
+            guard let text = raw as? String, choices.contains(text) else {
+                return .failure(ValidationMessage(text: "Must be one of: \(choices.joined(separator: ", ")).")) }
+            return .success(text)
         case .readOnly:
             return .failure("Read-only.")
         }
@@ -135,6 +143,7 @@ public enum PreferencesRoutes {
     struct ValidationMessage: Error, ExpressibleByStringLiteral {
         let text: String
         init(stringLiteral value: String) { text = value }
+        init(text: String) { self.text = text }
     }
 
     static func render(_ values: [String: String?], userID: Int64) -> [UInt8] {

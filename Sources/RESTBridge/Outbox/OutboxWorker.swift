@@ -35,11 +35,11 @@ public final class OutboxWorker: Sendable {
     public typealias ConnectedSince = @Sendable (_ userID: Int64, _ sinceMillis: Int64) -> Bool
 
     private let url: String
-    private let configuration: Configuration
+    let configuration: Configuration
     private let drivers: [(DeliveryChannel, DriverFactory)]
-    private let logger: Logger
+    let logger: Logger
     private let wakeups: [DispatchSemaphore]
-    private let counters = Locked<[String: Int]>([:])
+    let counters = Locked<[String: Int]>([:])
     private let limiter = RateLimiter(shardCount: 4)
     private let connectedSince = Locked<ConnectedSince?>(nil)
 
@@ -79,7 +79,7 @@ public final class OutboxWorker: Sendable {
         for semaphore in wakeups { semaphore.signal() }
     }
 
-    private struct Claimed {
+    struct Claimed {
         let id: Int64
         let notificationID: Int64
         let userID: Int64
@@ -94,11 +94,13 @@ public final class OutboxWorker: Sendable {
         let isRead: Bool
         /// A non-URGENT SMS to a user who had `smsDailyCap` SMS in the last 24 h.
         let capped: Bool
+        /// The notification's category (digests count by it).
+        var category = ""
         /// What a PUSH delivery also needs: the notification's fields and its subscription.
         var push: PushFields?
     }
 
-    private struct PushFields {
+    struct PushFields {
         let type: String
         let priority: String
         let createdAt: String
@@ -116,6 +118,7 @@ public final class OutboxWorker: Sendable {
                 if connection == nil || connection?.isHealthy == false { connection = try PostgresConnection(url: url) }
                 let claimed = try claim(channel, on: connection!)
                 if claimed.isEmpty {
+                    if Self.digestChannels.contains(channel), try sendDigest(channel, driver, on: connection!) { continue }
                     _ = wake.wait(timeout: .now() + .milliseconds(configuration.idleMillis))
                     continue
                 }
@@ -195,7 +198,7 @@ public final class OutboxWorker: Sendable {
     }
 
     /// Never hammer a provider: a token bucket per channel, one second wide.
-    private func waitForRate(_ channel: DeliveryChannel) {
+    func waitForRate(_ channel: DeliveryChannel) {
         let limit = configuration.ratePerSecond[channel] ?? 20
         while true {
             let decision = limiter.take("outbox:\(channel.rawValue)", limit: limit, period: 1)
@@ -236,6 +239,7 @@ public final class OutboxWorker: Sendable {
                 WHERE d.id IN (
                     SELECT id FROM deliveries
                     WHERE channel = $1 AND status IN ('PENDING', 'RETRY', 'SENDING') AND available_at <= now()
+                        AND digest IS NULL
                     ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
                 RETURNING d.id, d.notification_id, d.user_id, d.destination, d.attempts, d.send_if, d.step_after)
             SELECT c.id, c.notification_id, c.user_id, c.destination, c.attempts, c.send_if, c.step_after, n.is_read,
@@ -279,7 +283,7 @@ public final class OutboxWorker: Sendable {
         }
     }
 
-    private func record(_ row: Claimed, _ channel: DeliveryChannel, _ outcome: DeliveryOutcome,
+    func record(_ row: Claimed, _ channel: DeliveryChannel, _ outcome: DeliveryOutcome,
                         on connection: PostgresConnection) throws
     {
         let kind: String

@@ -27,11 +27,12 @@ public final class EventPipeline: Sendable {
     private let batcher: Batcher<[EventRequest], [Result]>
 
     /// `onQueued` runs when outbox rows were written (wakes the outbox worker).
-    public init(pool: DatabasePool, hub: ChannelHub, onQueued: @escaping @Sendable () -> Void = {}) {
+    /// `digestWindowSeconds` > 0 replaces the hourly/daily/weekly digest windows (tests).
+    public init(pool: DatabasePool, hub: ChannelHub, digestWindowSeconds: Int = 0, onQueued: @escaping @Sendable () -> Void = {}) {
         self.hub = hub
         batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: EventParser.maxEventsPerRequest, cost: { $0.count },
                           isolateFailures: true, afterBatch: { Self.push($0.flatMap { $0 }, hub: hub) }) { connection, groups in
-            let results = try Self.store(groups.flatMap { $0 }, on: connection)
+            let results = try Self.store(groups.flatMap { $0 }, digestWindowSeconds: digestWindowSeconds, on: connection)
             if results.contains(where: { $0.deliveriesQueued > 0 }) { onQueued() }
             var rest = results[...]
             return groups.map { group in
@@ -49,8 +50,10 @@ public final class EventPipeline: Sendable {
     }
 
     /// One statement for the whole batch.
-    private static func store(_ events: [EventRequest], on connection: PostgresConnection) throws -> [Result] {
-        let stored = try EventStore.store(events, on: connection)
+    private static func store(_ events: [EventRequest], digestWindowSeconds: Int, on connection: PostgresConnection) throws
+        -> [Result]
+    {
+        let stored = try EventStore.store(events, digestWindowSeconds: digestWindowSeconds, on: connection)
         var results: [Result] = []
         results.reserveCapacity(events.count)
         for (event, outcome) in zip(events, stored) {

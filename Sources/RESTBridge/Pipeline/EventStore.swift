@@ -33,7 +33,9 @@ struct EventStore: Sendable {
 
     /// Stores `events` (in order) on `connection`, in one transaction. The same idempotency key
     /// twice in one batch is one event: the later one is answered as its duplicate.
-    static func store(_ events: [EventRequest], on connection: PostgresConnection) throws -> [Stored] {
+    static func store(_ events: [EventRequest], digestWindowSeconds: Int = 0, on connection: PostgresConnection) throws
+        -> [Stored]
+    {
         var firstWithKey: [String: Int] = [:]
         var sent: [Int] = []  // indexes of `events` sent to the database
         var sameAs: [Int: Int] = [:]
@@ -47,7 +49,7 @@ struct EventStore: Sendable {
             }
             sent.append(index)
         }
-        let rows = try connection.executePrepared(statement, [input(sent.map { events[$0] })]).rows
+        let rows = try connection.executePrepared(statement, [input(sent.map { events[$0] }), String(digestWindowSeconds)]).rows
         var stored = try answers(rows, count: sent.count)
         // Duplicates (rare) are looked up after the statement, which then needs no join to past
         // events, and which could not see one committed meanwhile by a concurrent statement.
@@ -155,7 +157,9 @@ struct EventStore: Sendable {
     /// UNION removes a user named twice), `personal` (a notification per recipient, in their
     /// language, with the external channels their preferences allow), `outbox` (one delivery per
     /// such channel, due after quiet hours unless URGENT; a channel in an escalation step is due
-    /// `after` seconds later, with the step's condition), `announcements` (`all`: stored once).
+    /// `after` seconds later, with the step's condition; a LOW or MEDIUM email or Telegram message
+    /// for a user with a digest is held until the window's end, `$2` seconds wide in tests),
+    /// `announcements` (`all`: stored once).
     /// PUSH is the one channel on by default (a user without preferences gets it) and the one with
     /// several rows per notification (one per browser subscription, its id as the destination);
     /// while nobody has a subscription it costs one probe of an empty table per statement, then
@@ -228,21 +232,26 @@ struct EventStore: Sendable {
             RETURNING id, recipient_id, event_id, priority, delivery_method, language
         ),
         outbox AS (
-            INSERT INTO deliveries (notification_id, user_id, channel, destination, available_at, send_if, step_after)
+            INSERT INTO deliveries (notification_id, user_id, channel, destination, available_at, send_if, step_after, digest)
             SELECT n.id, n.recipient_id, c.channel,
                 CASE c.channel WHEN 'EMAIL' THEN u.email WHEN 'SMS' THEN COALESCE(p.phone_number, u.phone)
                     WHEN 'PUSH' THEN ps.id::text ELSE p.telegram_chat_id END,
                 COALESCE(CASE WHEN n.priority <> 'URGENT' AND p.quiet_hours_enabled
                     THEN hub_quiet_until(p.timezone, p.quiet_hours_start, p.quiet_hours_end, d.due) END, d.due),
-                step.condition, step.after
+                step.condition, step.after, held.digest
             FROM personal n
             JOIN fresh f ON f.event_id = n.event_id
             CROSS JOIN LATERAL unnest(string_to_array(n.delivery_method, ',')) AS c(channel)
             LEFT JOIN LATERAL (SELECT (s->>'after')::integer AS after, s->>'if' AS condition
                 FROM jsonb_array_elements(f.escalation) AS s WHERE s->'channels' ? c.channel) step ON true
-            CROSS JOIN LATERAL (SELECT now() + make_interval(secs => COALESCE(step.after, 0)) AS due) d
             JOIN users u ON u.id = n.recipient_id
             LEFT JOIN notification_preferences p ON p.user_id = n.recipient_id
+            CROSS JOIN LATERAL (SELECT CASE WHEN step.after IS NULL AND n.priority IN ('LOW', 'MEDIUM') THEN
+                NULLIF(CASE c.channel WHEN 'EMAIL' THEN p.email_digest WHEN 'TELEGRAM' THEN p.telegram_digest END, 'off')
+                END AS digest) held
+            CROSS JOIN LATERAL (SELECT CASE WHEN held.digest IS NOT NULL
+                THEN hub_digest_until(held.digest, p.timezone, p.digest_time, p.digest_day, now(), $2::integer)
+                ELSE now() + make_interval(secs => COALESCE(step.after, 0)) END AS due) d
             LEFT JOIN push_subscriptions ps ON c.channel = 'PUSH' AND ps.user_id = n.recipient_id
             WHERE n.delivery_method <> 'IN_APP' AND c.channel <> 'IN_APP' AND (c.channel <> 'PUSH' OR ps.id IS NOT NULL)
         ),

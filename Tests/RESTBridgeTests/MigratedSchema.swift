@@ -1,0 +1,13 @@
+import Foundation
+@testable import RESTBridge
+
+/// A connection whose search path is a new schema with every migration applied (the real
+/// PostgreSQL that `make test` starts); the schema is dropped after `body`.
+func withSchema<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    let connection = try PostgresConnection(url: DatabaseTests.url)
+    let schema = "e_\(UUID().uuidString.prefix(8).lowercased())"
+    try connection.executeScript("SET client_min_messages TO warning; CREATE SCHEMA \(schema); SET search_path TO \(schema)")
+    defer { _ = try? connection.executeScript("SET search_path TO public; DROP SCHEMA \(schema) CASCADE") }
+    _ = try Migrations.apply(on: connection)
+    return try body(connection)
+}
