@@ -2,7 +2,9 @@
 """Email digests through hubd, a real PostgreSQL and a real SMTP server (aiosmtpd), with the
 window shortened (`HUB_DIGEST_WINDOW_SECONDS`): five notifications of a user with
 `email_digest: hourly` make one email listing five titles, while an URGENT one is sent at once on
-its own; the preferences' digest fields and their bad values."""
+its own; the preferences' digest fields and their bad values; parents' weekly attendance summary,
+built from the hub's own data at their digest day and time, once."""
+import datetime
 import email
 import email.policy
 import os
@@ -14,7 +16,7 @@ from aiosmtpd.controller import Controller
 
 sys.path.insert(0, os.path.dirname(__file__))
 from hubd import (DATABASE_URL, Checks, Hubd, Mailbox, api, fail_leftover_deliveries, free_port,  # noqa: E402
-                  register_user, wait_for)
+                  psql, register_user, wait_for)
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -96,10 +98,39 @@ def main():
                     "email_digest": "sometimes", "digest_day": "funday", "digest_time": "25:00"}, token=person["token"])
                 assert status == 400 and sorted(answer["details"]) == ["digest_day", "digest_time", "email_digest"], answer
 
+            def weekly_attendance_summary_for_parents():
+                now = datetime.datetime.now(datetime.timezone.utc)
+                parent = register_user(port, "Khadija", role="PARENT", prefs={
+                    "digest_day": now.strftime("%A").lower(), "digest_time": (now - datetime.timedelta(minutes=1)).strftime("%H:%M")})
+                child = register_user(port, "Yasmine")
+                status, _, _ = api(port, "POST", f"/api/v1/users/{child['id']}/guardians/", {"parent": parent["id"]}, api_key=KEY)
+                assert status in (200, 201)
+                for type_, recipients in [("ABSENCE_ALERT", {"guardians_of": [child["id"]]}),
+                                          ("LATE_ALERT", {"users": [child["id"]]})]:
+                    status, _, answer = api(port, "POST", "/api/v1/events/", {
+                        "type": type_, "recipients": recipients,
+                        "data": {"student_name": "Yasmine", "session": "Maths", "minutes": 10}}, api_key=KEY)
+                    assert status == 202, answer
+                # The summary of the week that ended a minute ago: these two came after it, so none counted;
+                # pushed back a week they count (the database is the hub's own data).
+                psql(f"UPDATE notifications SET created_at = now() - interval '2 days' WHERE recipient_id IN "
+                     f"({parent['id']}, {child['id']}) AND category = 'attendance'")
+
+                def summaries():
+                    status, _, page = api(port, "GET", "/api/v1/notifications/?notification_type=attendance_summary", token=parent["token"])
+                    return page["results"] if page["results"] else None
+
+                found = wait_for(summaries, seconds=25, what="the weekly attendance summary")
+                assert len(found) == 1, found
+                assert "1 absence(s), 1 late arrival(s), 2 attendance notification(s)" in found[0]["message"], found[0]
+                time.sleep(11)
+                assert len(summaries()) == 1, "the summary is sent once"
+
             checks.run("five notifications: one digest email; URGENT at once on its own",
                        five_notifications_make_one_email_and_urgent_goes_at_once)
             checks.run("HIGH is never held; no digest means at once", high_is_never_held_and_off_means_at_once)
             checks.run("digest preferences and their bad values", digest_preferences_and_bad_values)
+            checks.run("weekly attendance summary for parents, once", weekly_attendance_summary_for_parents)
     finally:
         smtp.stop()
     checks.exit()

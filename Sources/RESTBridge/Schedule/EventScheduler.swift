@@ -8,12 +8,14 @@ public final class EventScheduler: Sendable {
     private let url: String
     private let pipeline: EventPipeline
     private let reminders: ReminderRunner
+    private let parser: EventParser
     private let logger: Logger
     private let pollMillis: Int
     private let leaseSeconds: Int
     private let wakeup = DispatchSemaphore(value: 0)
 
-    /// How often reminders gain runs for time zones that users took up since.
+    /// How often reminders gain runs for time zones that users took up since, and parents' weekly
+    /// attendance summaries are looked for.
     static let zoneRefreshSeconds: Double = 10
 
     public init(url: String, pipeline: EventPipeline, parser: EventParser, logger: Logger, pollMillis: Int = 250,
@@ -22,6 +24,7 @@ public final class EventScheduler: Sendable {
         self.url = url
         self.pipeline = pipeline
         reminders = ReminderRunner(parser: parser, logger: logger)
+        self.parser = parser
         self.logger = logger
         self.pollMillis = pollMillis
         self.leaseSeconds = leaseSeconds
@@ -44,6 +47,7 @@ public final class EventScheduler: Sendable {
                 if -zonesRefreshed.timeIntervalSinceNow > Self.zoneRefreshSeconds {
                     try ReminderStore.addNewZones(on: connection!)
                     try ReminderStore.planUnplanned(on: connection!)
+                    _ = try acceptBlocking(AttendanceSummary.due(parser: parser, on: connection!))
                     zonesRefreshed = Date()
                 }
                 let fired = try runDue(on: connection!) + reminders.runDue(on: connection!, accept: acceptBlocking)
