@@ -322,6 +322,24 @@ def fail_leftover_deliveries():
          "last_error = 'left by an earlier suite' WHERE status IN ('PENDING', 'RETRY', 'SENDING'); END IF; END $$")
 
 
+async def session_pushes(port, user, seconds):
+    """The notifications pushed to one new session of `user` (after its connection_established)
+    within `seconds`: (type, data, arrival time) each."""
+    import websockets
+    arrived = []
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/notifications/?token={user['token']}") as tab:
+        await tab.recv()
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                message = json.loads(await asyncio.wait_for(tab.recv(), deadline - time.time()))
+            except asyncio.TimeoutError:
+                break
+            if isinstance(message.get("data"), dict) and "message" in message["data"]:
+                arrived.append((message["type"], message["data"], time.time()))
+    return arrived
+
+
 def wait_for(condition, seconds=20, what="condition"):
     """Polls `condition` until it returns something true (returned), or fails after `seconds`."""
     import time

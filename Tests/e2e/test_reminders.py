@@ -6,16 +6,12 @@ runs a session longer; GET / PATCH / DELETE, unskip, cancellation by key; and ba
 400 by field."""
 import asyncio
 import datetime
-import json
 import os
 import sys
-import time
 import uuid
 
-import websockets
-
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api, register_user  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, api, register_user, session_pushes  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -36,22 +32,8 @@ def create(port, body):
 
 async def collect(port, users, seconds):
     """What each user's session receives within `seconds`: {user id: [(type, message)]}."""
-    received = {user["id"]: [] for user in users}
-
-    async def listen(user):
-        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/notifications/?token={user['token']}") as tab:
-            await tab.recv()
-            deadline = time.time() + seconds
-            while time.time() < deadline:
-                try:
-                    message = json.loads(await asyncio.wait_for(tab.recv(), deadline - time.time()))
-                except asyncio.TimeoutError:
-                    break
-                if "data" in message and "message" in message.get("data", {}):
-                    received[user["id"]].append((message["type"], message["data"]["message"]))
-
-    await asyncio.gather(*(listen(user) for user in users))
-    return received
+    pushes = await asyncio.gather(*(session_pushes(port, user, seconds) for user in users))
+    return {user["id"]: [(type_, data["message"]) for type_, data, _ in got] for user, got in zip(users, pushes)}
 
 
 def main():

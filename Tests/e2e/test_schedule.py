@@ -6,16 +6,13 @@ hubd processes draining one table send every event exactly once; the list of pen
 every bad input answered 400 by field."""
 import asyncio
 import datetime
-import json
 import os
 import sys
 import time
 import uuid
 
-import websockets
-
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api, psql, register_user, wait_for  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, api, psql, register_user, session_pushes, wait_for  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -38,19 +35,8 @@ def schedule(port, user, ahead, title="Reminder", **extra):
 
 
 async def receive_titles(port, user, seconds):
-    """The titles pushed to a session of `user` within `seconds`, with the time each arrived."""
-    arrived = []
-    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/notifications/?token={user['token']}") as tab:
-        await tab.recv()
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            try:
-                message = json.loads(await asyncio.wait_for(tab.recv(), deadline - time.time()))
-            except asyncio.TimeoutError:
-                break
-            if message.get("type") == "reminder":
-                arrived.append((message["data"]["title"], time.time()))
-    return arrived
+    """The reminder titles pushed to a session of `user` within `seconds`, with their arrival times."""
+    return [(data["title"], at) for type_, data, at in await session_pushes(port, user, seconds) if type_ == "reminder"]
 
 
 def main():
