@@ -202,6 +202,7 @@ struct HubApplication {
         var httpConfiguration = HTTPServer.Configuration()
         httpConfiguration.limits.maxBodyBytes = configuration.maxBodyBytes
         httpConfiguration.cors = CORSPolicy(configuration.corsOrigins)
+        httpConfiguration.trustedProxies = configuration.trustedProxies
         let logger = self.logger, metrics = self.metrics
         let http = HTTPServer(router: makeRouter(), configuration: httpConfiguration, accessLog: { record in
             metrics.record(record)
@@ -210,6 +211,7 @@ struct HubApplication {
                 ("method", .string(record.method.description)), ("path", .string(record.path)),
                 ("status", .int(Int64(record.status))), ("duration_ms", .double(Double(record.durationMicros) / 1000)),
                 ("remote", .string(record.remote.description)),
+                ("client", .string(record.forwardedClient ?? record.remote.host)),
             ])
         })
         let serverConfiguration = Server.Configuration(

@@ -43,6 +43,7 @@ struct HubConfiguration {
     var outboxMaxAttempts = 8
     var smsDailyCap = 10
     var digestWindowSeconds = 0
+    var trustedProxies = TrustedProxies.none
     var deliveryTimeout = 10
     /// Web Push: the VAPID key pair and contact; without them push is off (routes answer 503).
     var vapidKey: P256Key?
@@ -88,6 +89,8 @@ struct HubConfiguration {
         Setting(name: "HUB_OUTBOX_LEASE_MS", help: "how long a worker holds a claimed delivery, ms", defaultText: "120000"),
         Setting(name: "HUB_DELIVERY_TIMEOUT", help: "connect and I/O timeout of SMTP/HTTP deliveries, seconds", defaultText: "10"),
         Setting(name: "HUB_OUTBOX_MAX_ATTEMPTS", help: "attempts before a delivery fails for good", defaultText: "8"),
+        Setting(name: "HUB_TRUSTED_PROXIES",
+                help: "proxies (addresses, CIDR networks) whose X-Forwarded-For names the client", defaultText: "none"),
         Setting(name: "HUB_DIGEST_WINDOW_SECONDS", help: "digest windows this many seconds wide instead of hour/day/week (tests)",
                 defaultText: "0"),
         Setting(name: "HUB_SMS_DAILY_CAP_PER_USER", help: "SMS per user per 24 h; past it non-URGENT SMS are dropped (capped)",
@@ -206,6 +209,12 @@ struct HubConfiguration {
         config.outboxMaxAttempts = try reader.int("HUB_OUTBOX_MAX_ATTEMPTS", 1...100) ?? config.outboxMaxAttempts
         config.smsDailyCap = try reader.int("HUB_SMS_DAILY_CAP_PER_USER", 0...1_000_000) ?? config.smsDailyCap
         config.digestWindowSeconds = try reader.int("HUB_DIGEST_WINDOW_SECONDS", 0...604_800) ?? config.digestWindowSeconds
+        if let proxies = reader.string("HUB_TRUSTED_PROXIES") {
+            guard let parsed = TrustedProxies(parsing: proxies) else {
+                throw ConfigurationError(description: "HUB_TRUSTED_PROXIES must be IP addresses or CIDR networks, comma-separated, not \"\(proxies)\"")
+            }
+            config.trustedProxies = parsed
+        }
         if let url = config.smtpURL {
             guard let from = config.smtpFrom else {
                 throw ConfigurationError(description: "HUB_SMTP_FROM is required with HUB_SMTP_URL")

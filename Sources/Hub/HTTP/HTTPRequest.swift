@@ -19,6 +19,10 @@ public struct HTTPRequest: Sendable {
     /// The peer's address without the port (the rate-limit key of anonymous callers); formatted
     /// only when asked, not on every request.
     public var remoteHost: String { remoteAddress?.host ?? "" }
+    /// The client behind a trusted proxy (`X-Forwarded-For`, see `TrustedProxies`), if any.
+    public var forwardedClient: String?
+    /// Who is calling: the client a trusted proxy names, else the peer. Rate limits key on it.
+    public var clientHost: String { forwardedClient ?? remoteHost }
     /// Monotonic milliseconds when the request's first byte arrived (for access logs).
     public var receivedAt: Int64 = 0
 

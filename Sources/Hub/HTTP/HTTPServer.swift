@@ -11,6 +11,8 @@ public final class HTTPServer: Sendable {
         /// Pipelined requests wait while this many response bytes are still queued.
         public var maxQueuedResponseBytes = 1024 * 1024
         public var cors = CORSPolicy.none
+        /// Proxies whose `X-Forwarded-For` names the client (none: the header is ignored).
+        public var trustedProxies = TrustedProxies.none
 
         public init() {}
     }
@@ -23,6 +25,8 @@ public final class HTTPServer: Sendable {
         public let durationMicros: Int64
         /// The peer; its text form is made only by a logger that prints it.
         public let remote: SocketAddress
+        /// The client a trusted proxy named, if any.
+        public var forwardedClient: String? = nil
     }
 
     public let router: Router

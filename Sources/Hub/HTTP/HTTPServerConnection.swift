@@ -19,6 +19,7 @@ final class HTTPServerConnection: ConnectionHandler {
         let keepAlive: Bool
         let origin: String?
         let startedNanos: UInt64
+        let forwardedClient: String?
     }
 
     private static let continueResponse = SharedBytes("HTTP/1.1 100 Continue\r\n\r\n")
@@ -123,9 +124,11 @@ final class HTTPServerConnection: ConnectionHandler {
         serial &+= 1
         var request = request
         request.remoteAddress = connection.remoteAddress
+        request.forwardedClient = server.configuration.trustedProxies.client(
+            peer: connection.remoteAddress, forwardedFor: request.headers["X-Forwarded-For"])
         let origin = request.headers["Origin"]
         inFlight = InFlight(method: request.method, path: request.path, keepAlive: request.keepAlive && !shuttingDown,
-                            origin: origin, startedNanos: MonotonicClock.nowNanos())
+                            origin: origin, startedNanos: MonotonicClock.nowNanos(), forwardedClient: request.forwardedClient)
         waiting = .handler
         connection.deadline = .max
         let responder = HTTPResponder(handle: connection.handle, serial: serial)
@@ -223,6 +226,6 @@ final class HTTPServerConnection: ConnectionHandler {
         guard let accessLog = server.accessLog else { return }
         let micros = Int64((MonotonicClock.nowNanos() &- request.startedNanos) / 1000)
         accessLog(.init(method: request.method, path: request.path, status: status, durationMicros: micros,
-                        remote: connection.remoteAddress))
+                        remote: connection.remoteAddress, forwardedClient: request.forwardedClient))
     }
 }

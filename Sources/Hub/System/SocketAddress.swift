@@ -69,6 +69,21 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The address's 4 (IPv4) or 16 (IPv6) bytes, in network order.
+    public var addressBytes: [UInt8] {
+        var copy = storage
+        return withUnsafePointer(to: &copy) { pointer in
+            if family == AF_INET {
+                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                    withUnsafeBytes(of: sin.pointee.sin_addr) { Array($0) }
+                }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
+                withUnsafeBytes(of: sin.pointee.sin6_addr) { Array($0) }
+            }
+        }
+    }
+
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> R) throws(SystemError) -> R {

@@ -92,7 +92,7 @@ public final class APIContext: Sendable {
         do {
             let caller = try await authenticate(request)
             try authorize(caller, access)
-            let current = takeToken(caller, rate: rate, ip: request.remoteHost)
+            let current = takeToken(caller, rate: rate, ip: request.clientHost)
             decision = current
             guard current.allowed else {
                 throw APIError(.tooManyRequests, code: "RATE_LIMITED", message: "Too many requests",
@@ -135,7 +135,7 @@ public final class APIContext: Sendable {
     /// credential is a 401 even on routes that allow anonymous callers.
     func authenticate(_ request: HTTPRequest) async throws -> Caller {
         guard let header = request.headers["Authorization"]?.trimmingSpaces, !header.isEmpty else {
-            return .anonymous(ip: request.remoteHost)
+            return .anonymous(ip: request.clientHost)
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2 else { throw APIError.unauthorized("Malformed Authorization header") }
