@@ -87,15 +87,26 @@ public enum MetricsRoutes {
                     lines.append("hub_outbox_outcomes_total{channel=\"\(parts[0])\",outcome=\"\(parts[1])\"} \(count)")
                 }
                 if let pool = sources.pool {
+                    // Due rows are the backlog; rows due later (escalation steps, digests, quiet hours,
+                    // retries waiting) are counted apart, so an alert on the backlog does not fire on them.
                     let depth = try? await pool.run { connection in
                         try connection.executePrepared("""
-                            SELECT channel, status, count(*) AS n FROM deliveries
-                            WHERE status IN ('PENDING', 'RETRY', 'SENDING') GROUP BY channel, status ORDER BY channel, status
-                            """).rows.map { ($0.string("channel") ?? "", $0.string("status") ?? "", $0.int("n") ?? 0) }
+                            SELECT channel, status, count(*) FILTER (WHERE available_at <= now()) AS due,
+                                count(*) FILTER (WHERE available_at > now()) AS later
+                            FROM deliveries WHERE status IN ('PENDING', 'RETRY', 'SENDING')
+                            GROUP BY channel, status ORDER BY channel, status
+                            """).rows.map { ($0.string("channel") ?? "", $0.string("status") ?? "", $0.int("due") ?? 0,
+                                             $0.int("later") ?? 0) }
                     }
-                    lines += ["# HELP hub_outbox_depth Deliveries waiting, by channel and status.", "# TYPE hub_outbox_depth gauge"]
-                    for (channel, status, count) in depth ?? [] {
-                        lines.append("hub_outbox_depth{channel=\"\(channel)\",status=\"\(status)\"} \(count)")
+                    lines += ["# HELP hub_outbox_depth Deliveries due and not yet sent, by channel and status.",
+                              "# TYPE hub_outbox_depth gauge"]
+                    for (channel, status, due, _) in depth ?? [] {
+                        lines.append("hub_outbox_depth{channel=\"\(channel)\",status=\"\(status)\"} \(due)")
+                    }
+                    lines += ["# HELP hub_outbox_scheduled Deliveries due later (steps, digests, quiet hours, back-off).",
+                              "# TYPE hub_outbox_scheduled gauge"]
+                    for (channel, status, _, later) in depth ?? [] {
+                        lines.append("hub_outbox_scheduled{channel=\"\(channel)\",status=\"\(status)\"} \(later)")
                     }
                     gauge("hub_database_up", "1 when PostgreSQL answers.", depth == nil ? 0 : 1)
                 }
