@@ -19,14 +19,25 @@ db:
 	@mkdir -p .data && openssl ecparam -name prime256v1 -genkey -noout -out $@ && chmod 600 $@ \
 	 && openssl ec -in $@ -pubout -out .data/vapid-public.pem 2>/dev/null
 
+# A development service key and a first staff account (admin@localhost), made like the JWT secret.
+.data/service-key:
+	@mkdir -p .data && printf 'dev-%s' "$$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" > $@ && chmod 600 $@
+
+.data/admin-password:
+	@mkdir -p .data && head -c 32 /dev/urandom | base64 | tr -d '/+=\n' | head -c 20 > $@ && chmod 600 $@
+
 build: deps
 	swift build
 
 release: deps
 	swift build -c release
 
-run: release db .data/jwt-secret .data/vapid-private.pem
+run: release db .data/jwt-secret .data/vapid-private.pem .data/service-key .data/admin-password
+	@scripts/banner.sh "$${HUB_PORT:-$(PORT)}"
 	@HUB_DATABASE_URL="$${HUB_DATABASE_URL:-$$(scripts/pg-local.sh url hub)}" \
+	 HUB_SERVICE_KEYS="$${HUB_SERVICE_KEYS:-$$(cat .data/service-key)}" \
+	 HUB_ADMIN_EMAIL="$${HUB_ADMIN_EMAIL:-admin@localhost}" \
+	 HUB_ADMIN_PASSWORD_FILE="$${HUB_ADMIN_PASSWORD_FILE:-.data/admin-password}" \
 	 HUB_JWT_SECRET="$${HUB_JWT_SECRET:-$$(cat .data/jwt-secret)}" \
 	 HUB_VAPID_PRIVATE_KEY="$${HUB_VAPID_PRIVATE_KEY:-$$(cat .data/vapid-private.pem)}" \
 	 HUB_VAPID_SUBJECT="$${HUB_VAPID_SUBJECT:-mailto:dev@localhost}" \

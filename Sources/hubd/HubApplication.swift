@@ -36,6 +36,7 @@ struct HubApplication {
                 let applied = try pool.runBlocking { connection in try Migrations.apply(on: connection) }
                 logger.info("migrations", [("applied", .string(applied.map(String.init).joined(separator: ","))),
                                            ("available", .int(Int64(Migrations.all.count)))])
+                try ensureStaffAccount(pool)
                 return
             } catch DatabaseError.unavailable(let message) {
                 lastError = DatabaseError.unavailable(message)
@@ -44,6 +45,15 @@ struct HubApplication {
             }
         }
         throw lastError!
+    }
+
+    /// The first staff account (`HUB_ADMIN_EMAIL`), when asked for and missing.
+    private func ensureStaffAccount(_ pool: DatabasePool) throws {
+        guard let email = configuration.adminEmail, let file = configuration.adminPasswordFile else { return }
+        let password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        if try pool.runBlocking({ connection in try StaffBootstrap.ensure(email: email, password: password, on: connection) }) {
+            logger.info("staff account created", [("email", .string(email))])
+        }
     }
 
     /// The delivery workers for the channels that are configured (none without a database).

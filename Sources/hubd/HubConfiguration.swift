@@ -44,6 +44,8 @@ struct HubConfiguration {
     var smsDailyCap = 10
     var digestWindowSeconds = 0
     var trustedProxies = TrustedProxies.none
+    var adminEmail: String?
+    var adminPasswordFile: String?
     var deliveryTimeout = 10
     /// Web Push: the VAPID key pair and contact; without them push is off (routes answer 503).
     var vapidKey: P256Key?
@@ -89,6 +91,9 @@ struct HubConfiguration {
         Setting(name: "HUB_OUTBOX_LEASE_MS", help: "how long a worker holds a claimed delivery, ms", defaultText: "120000"),
         Setting(name: "HUB_DELIVERY_TIMEOUT", help: "connect and I/O timeout of SMTP/HTTP deliveries, seconds", defaultText: "10"),
         Setting(name: "HUB_OUTBOX_MAX_ATTEMPTS", help: "attempts before a delivery fails for good", defaultText: "8"),
+        Setting(name: "HUB_ADMIN_EMAIL", help: "a staff account created at start if missing (make run: admin@localhost)",
+                defaultText: "unset"),
+        Setting(name: "HUB_ADMIN_PASSWORD_FILE", help: "file holding that account's first password", defaultText: "unset"),
         Setting(name: "HUB_TRUSTED_PROXIES",
                 help: "proxies (addresses, CIDR networks) whose X-Forwarded-For names the client", defaultText: "none"),
         Setting(name: "HUB_DIGEST_WINDOW_SECONDS", help: "digest windows this many seconds wide instead of hour/day/week (tests)",
@@ -209,6 +214,13 @@ struct HubConfiguration {
         config.outboxMaxAttempts = try reader.int("HUB_OUTBOX_MAX_ATTEMPTS", 1...100) ?? config.outboxMaxAttempts
         config.smsDailyCap = try reader.int("HUB_SMS_DAILY_CAP_PER_USER", 0...1_000_000) ?? config.smsDailyCap
         config.digestWindowSeconds = try reader.int("HUB_DIGEST_WINDOW_SECONDS", 0...604_800) ?? config.digestWindowSeconds
+        config.adminEmail = reader.string("HUB_ADMIN_EMAIL")
+        config.adminPasswordFile = reader.string("HUB_ADMIN_PASSWORD_FILE")
+        if config.adminEmail != nil {
+            guard let file = config.adminPasswordFile, let text = try? String(contentsOfFile: file, encoding: .utf8),
+                  text.trimmingCharacters(in: .whitespacesAndNewlines).count >= 8
+            else { throw ConfigurationError(description: "HUB_ADMIN_EMAIL needs HUB_ADMIN_PASSWORD_FILE: a readable file with a password of 8 characters or more") }
+        }
         if let proxies = reader.string("HUB_TRUSTED_PROXIES") {
             guard let parsed = TrustedProxies(parsing: proxies) else {
                 throw ConfigurationError(description: "HUB_TRUSTED_PROXIES must be IP addresses or CIDR networks, comma-separated, not \"\(proxies)\"")
