@@ -9,6 +9,7 @@ cat <<BANNER
 
   hub is starting on $base
     demo (the bell)   $base/demo/
+    admin console     $base/admin/
     API schema        $base/api/schema/
     metrics           $base/metrics
 

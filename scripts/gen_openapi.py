@@ -266,6 +266,29 @@ op("/api/v1/reminders/{id}/unskip/", "post", "Restore a skipped date (Halaka's r
    params=REMINDER_ID, request=body({"type": "object", "properties": {
        "date": {"type": "string"}, "sessionDate": {"type": "string"}}}),
    ok_schema=REMINDER, errors=(400, 401, 403, 404))
+ADMIN_ROW = {"type": "object"}
+op("/api/v1/admin/overview/", "get", "Operator console: nodes, sessions, online users, busiest rooms, outbox (staff)",
+   security=SERVICE, ok_schema={"type": "object", "properties": {
+       "nodes": {"type": "array", "items": {"type": "object", "properties": {
+           "id": {"type": "string"}, "version": {"type": "string"}, "sessions": {"type": "integer"},
+           "connections": {"type": "integer"}}}},
+       "sessions": {"type": "integer"}, "online_users": {"type": "integer"},
+       "busiest_users": {"type": "array", "items": ADMIN_ROW}, "busiest_rooms": {"type": "array", "items": ADMIN_ROW},
+       "outbox": {"type": "array", "items": {"type": "object", "properties": {
+           "channel": {"type": "string"}, "due": {"type": "integer"}, "later": {"type": "integer"},
+           "failed": {"type": "integer"}}}}}}, errors=(401, 403))
+op("/api/v1/admin/deliveries/", "get", "Deliveries by status, newest first (staff)", security=SERVICE,
+   params=[{"name": "status", "in": "query", "required": False, "schema": {
+       "type": "string", "enum": ["FAILED", "CANCELLED", "PENDING", "RETRY", "SENDING", "DELIVERED"], "default": "FAILED"}}],
+   ok_schema={"type": "object", "properties": {"count": {"type": "integer"},
+                                               "results": {"type": "array", "items": ADMIN_ROW}}}, errors=(400, 401, 403))
+op("/api/v1/admin/deliveries/{id}/retry/", "post", "Retry a failed or cancelled delivery now (staff)", security=SERVICE,
+   params=[path_param("id")], ok_schema=ADMIN_ROW, errors=(401, 403, 404, 409))
+op("/api/v1/admin/deliveries/{id}/cancel/", "post", "Cancel a delivery not yet sent (staff)", security=SERVICE,
+   params=[path_param("id")], ok_schema=ADMIN_ROW, errors=(401, 403, 404, 409))
+op("/api/v1/admin/events/", "get", "The last events with their fan-out counts (staff)", security=SERVICE,
+   ok_schema={"type": "object", "properties": {"count": {"type": "integer"},
+                                               "results": {"type": "array", "items": ADMIN_ROW}}}, errors=(401, 403))
 op("/api/v1/events/scheduled/", "get", "Pending scheduled events, soonest first (service key or staff)",
    security=SERVICE, params=[{"name": "cancellation_key", "in": "query", "required": False,
                               "schema": {"type": "string", "maxLength": 255}}],

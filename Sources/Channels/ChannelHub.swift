@@ -216,6 +216,12 @@ public final class ChannelHub: @unchecked Sendable {
     public func members(of room: String) -> [PresenceMember] { presence.withLock { $0.members(of: room) } }
     public func isOnline(_ userID: Int64) -> Bool { presence.withLock { $0.isOnline(userID) } }
     public func lastSeen(_ userID: Int64) -> Int64? { presence.withLock { $0.lastSeen(userID) } }
+    /// What the operator console shows of this node's presence.
+    public func presenceSummary(limit: Int) -> (onlineUsers: Int, users: [(userID: Int64, sessions: Int)],
+                                                rooms: [(room: String, members: Int)]) {
+        presence.withLock { ($0.onlineUserCount, $0.busiestUsers(limit: limit), $0.busiestRooms(limit: limit)) }
+    }
+
     /// Whether the user had a session on this node at any time since `sinceMillis` (wall clock).
     public func wasConnected(_ userID: Int64, sinceMillis: Int64) -> Bool {
         presence.withLock { $0.isOnline(userID) || ($0.lastSeen(userID) ?? .min) >= sinceMillis }

@@ -117,4 +117,19 @@ public struct PresenceTracker: Sendable {
 
     /// Milliseconds (the clock passed in) of the user's latest connect or disconnect.
     public func lastSeen(_ userID: Int64) -> Int64? { users[userID]?.lastSeen }
+
+    /// The users with the most open sessions, most first (the operator console).
+    public func busiestUsers(limit: Int) -> [(userID: Int64, sessions: Int)] {
+        users.compactMap { id, state in state.sessions.isEmpty ? nil : (id, state.sessions.count) }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(limit).map { ($0.0, $0.1) }
+    }
+
+    /// How many users have a session now.
+    public var onlineUserCount: Int { users.values.reduce(0) { $0 + ($1.sessions.isEmpty ? 0 : 1) } }
+
+    /// The rooms with the most online members, most first.
+    public func busiestRooms(limit: Int) -> [(room: String, members: Int)] {
+        rooms.map { ($0.key, $0.value.members.count) }.filter { $0.1 > 0 }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(limit).map { ($0.0, $0.1) }
+    }
 }

@@ -123,9 +123,11 @@ struct HubApplication {
         SchemaRoutes.register(on: &router)
         if let clients = Self.clientsDirectory(configuration.staticDirectory) {
             router.serve(StaticFiles(directory: clients.appendingPathComponent("js")), at: "/static/")
-            let demo = StaticFiles(directory: clients.appendingPathComponent("demo"))
-            router.get("/demo/") { _, responder in
-                responder.respond(demo.response(for: "index.html") ?? .error(.notFound, code: "NOT_FOUND", message: "Not found"))
+            for page in ["demo", "admin"] {
+                let files = StaticFiles(directory: clients.appendingPathComponent(page))
+                router.get("/\(page)/") { _, responder in
+                    responder.respond(files.response(for: "index.html") ?? .error(.notFound, code: "NOT_FOUND", message: "Not found"))
+                }
             }
         } else {
             logger.warning("clients/ not found: /static/ and /demo/ are not served (set HUB_STATIC_DIR)")
@@ -166,6 +168,10 @@ struct HubApplication {
                 PushSettings(publicKey: vapid.publicKeyBase64URL, allowHTTP: configuration.pushAllowHTTP)
             })
             GuardianRoutes.register(on: &router, context: context)
+            AdminRoutes.register(on: &router, context: context, store: AdminStore(pool: pool), hub: hub,
+                                 node: .init(id: "\(ProcessInfo.processInfo.hostName):\(getpid())", version: HealthRoutes.version,
+                                             connections: { counts.value }),
+                                 wakeOutbox: { outbox?.wake() })
             let parser = EventParser(catalogue: catalogue)
             let scheduled = ScheduledEventStore(pool: pool), reminders = ReminderStore(pool: pool)
             let scheduler = EventScheduler(url: url, pipeline: pipeline, parser: parser, logger: logger)

@@ -1,0 +1,117 @@
+import Channels
+import Foundation
+import Hub
+
+/// `/api/v1/admin/…`: what the operator console (`/admin/`) shows and does, for staff and service
+/// keys, with the same checks as every other route.
+public enum AdminRoutes {
+    public struct Node: Sendable {
+        public let id: String
+        public let version: String
+        public let connections: @Sendable () -> Int
+
+        public init(id: String, version: String, connections: @escaping @Sendable () -> Int) {
+            self.id = id
+            self.version = version
+            self.connections = connections
+        }
+    }
+
+    public static func register(on router: inout Router, context: APIContext, store: AdminStore, hub: ChannelHub, node: Node,
+                                wakeOutbox: @escaping @Sendable () -> Void)
+    {
+        context.route(&router, .GET, ["/api/v1/admin/overview/"], access: .staffOrService) { _ in
+            let presence = hub.presenceSummary(limit: 10)
+            let names = try await store.names(presence.users.map(\.userID))
+            let outbox = try await store.outbox()
+            var json = JSONWriter(capacity: 2048)
+            json.beginObject()
+            json.key("nodes")
+            json.beginArray()
+            json.beginObject()
+            json.field("id", node.id)
+            json.field("version", node.version)
+            json.field("sessions", hub.sessionCount)
+            json.field("connections", node.connections())
+            json.endObject()
+            json.endArray()
+            json.field("sessions", hub.sessionCount)
+            json.field("online_users", presence.onlineUsers)
+            json.key("busiest_users")
+            json.beginArray()
+            for (id, sessions) in presence.users {
+                json.beginObject()
+                json.key("user_id"); json.int(id)
+                json.field("name", names[id] ?? "")
+                json.field("sessions", sessions)
+                json.endObject()
+            }
+            json.endArray()
+            json.key("busiest_rooms")
+            json.beginArray()
+            for (room, members) in presence.rooms {
+                json.beginObject()
+                json.field("room", room)
+                json.field("members_online", members)
+                json.endObject()
+            }
+            json.endArray()
+            json.key("outbox")
+            json.beginArray()
+            for row in outbox {
+                json.beginObject()
+                json.field("channel", row.string("channel") ?? "")
+                for name in ["due", "later", "failed"] { json.field(name, row.int(name) ?? 0) }
+                json.endObject()
+            }
+            json.endArray()
+            json.endObject()
+            return .json(.ok, json.bytes)
+        }
+        context.route(&router, .GET, ["/api/v1/admin/deliveries/"], access: .staffOrService) { request in
+            let status = (request.http.query["status"] ?? "FAILED").uppercased()
+            guard ["FAILED", "CANCELLED", "PENDING", "RETRY", "SENDING", "DELIVERED"].contains(status) else {
+                throw APIError.validation([("status", ["One of FAILED, CANCELLED, PENDING, RETRY, SENDING, DELIVERED."])])
+            }
+            let rows = try await store.deliveries(status: status, limit: 100)
+            return .json(.ok, resultsJSON(rows) { row, json in
+                json.beginObject()
+                json.key("id"); json.int(Int64(row.int("id") ?? 0))
+                json.key("notification_id"); json.int(Int64(row.int("notification_id") ?? 0))
+                for name in ["channel", "destination", "status", "last_error", "updated_at", "title", "email"] {
+                    json.key(name)
+                    if let value = row.string(name) { json.string(value) } else { json.null() }
+                }
+                json.field("attempts", row.int("attempts") ?? 0)
+                json.endObject()
+            })
+        }
+        for (action, change) in [("retry", AdminStore.Change.retry), ("cancel", .cancel)] {
+            context.route(&router, .POST, ["/api/v1/admin/deliveries/{id}/\(action)/"], access: .staffOrService) { request in
+                guard let id = request.http.parameter("id").flatMap({ Int64($0) }), id > 0,
+                      let changed = try await store.change(change, deliveryID: id)
+                else { throw APIError.notFound("Delivery") }
+                guard changed else {
+                    throw APIError(.conflict, code: "INVALID_STATE",
+                                   message: action == "retry" ? "Only a failed or cancelled delivery can be retried"
+                                       : "Only a delivery not yet sent can be cancelled")
+                }
+                if change == .retry { wakeOutbox() }
+                return .json(.ok, Array(#"{"id":\#(id),"status":"\#(change == .retry ? "PENDING" : "CANCELLED")"}"#.utf8))
+            }
+        }
+        context.route(&router, .GET, ["/api/v1/admin/events/"], access: .staffOrService) { _ in
+            let rows = try await store.recentEvents(limit: 20)
+            return .json(.ok, resultsJSON(rows) { row, json in
+                json.beginObject()
+                json.key("id"); json.int(Int64(row.int("id") ?? 0))
+                json.field("type", row.string("event_type") ?? "")
+                json.field("created_at", row.string("created_at") ?? "")
+                json.key("recipients"); json.raw(Array((row.string("recipients") ?? "{}").utf8))
+                json.field("notifications", row.int("notifications") ?? 0)
+                json.field("deliveries", row.int("deliveries") ?? 0)
+                json.endObject()
+            })
+        }
+    }
+}

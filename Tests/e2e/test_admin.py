@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""The operator console (/admin/) in headless Chromium against hubd, a real PostgreSQL and a real
+SMTP server (aiosmtpd): a staff sign-in sees the session count rise when a second browser
+connects; an email that failed (the SMTP server was down) is retried from its button and arrives;
+a non-staff user is refused, in the page and by the API. Saves a screenshot to docs/admin.png."""
+import os
+import sys
+import tempfile
+import uuid
+
+from aiosmtpd.controller import Controller
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.dirname(__file__))
+from hubd import DATABASE_URL, Checks, Hubd, Mailbox, api, fail_leftover_deliveries, free_port, register_user, wait_for  # noqa: E402
+from test_browser import browser, sign_in  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCREENSHOT = os.path.join(HERE, "..", "..", "docs", "admin.png")
+KEY = "svc-" + uuid.uuid4().hex
+checks = Checks()
+
+
+def console_sign_in(driver, port, email, password):
+    driver.get(f"http://127.0.0.1:{port}/admin/")
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-button").click()
+
+
+def main():
+    fail_leftover_deliveries()
+    workdir = tempfile.mkdtemp()
+    password = uuid.uuid4().hex
+    with open(os.path.join(workdir, "admin-password"), "w") as f:
+        f.write(password)
+    admin_email = f"ops-{uuid.uuid4().hex[:6]}@school.ma"
+    smtp_port = free_port()
+    env = {"HUB_DATABASE_URL": DATABASE_URL, "HUB_SERVICE_KEYS": KEY, "HUB_ADMIN_EMAIL": admin_email,
+           "HUB_ADMIN_PASSWORD_FILE": os.path.join(workdir, "admin-password"), "HUB_RATE_LIMIT_LOGIN": 100000,
+           "HUB_RATE_LIMIT_ANON": 100000, "HUB_RATE_LIMIT_USER": 100000, "HUB_SMTP_FROM": "hub@school.ma",
+           "HUB_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=never", "HUB_OUTBOX_MAX_ATTEMPTS": 1,
+           "HUB_DELIVERY_TIMEOUT": 2}
+    box = Mailbox()
+    smtp = None
+    with Hubd(**env) as hubd:
+        port = hubd.port
+        console, visitor = browser(), None
+        try:
+            def staff_sees_the_session_count_rise():
+                nonlocal visitor
+                console_sign_in(console, port, admin_email, password)
+                WebDriverWait(console, 10).until(lambda d: d.find_element(By.ID, "sessions").is_displayed())
+                before = int(console.find_element(By.ID, "sessions").text)
+                visitor = browser()
+                sign_in(visitor, port, register_user(port, "Visitor"))
+                WebDriverWait(console, 10).until(lambda d: int(d.find_element(By.ID, "sessions").text) == before + 1)
+
+            def failed_email_is_retried_from_its_button():
+                nonlocal smtp
+                person = register_user(port, "Mailed", prefs={"email_enabled": True})
+                status, _, answer = api(port, "POST", "/api/v1/events/", {
+                    "type": "system_alert", "title": "Report cards", "message": "Report cards are out",
+                    "recipients": {"users": [person["id"]]}}, api_key=KEY)
+                assert status == 202, answer
+                notification = answer["notification_ids"][0]
+
+                def failed_row():
+                    rows = api(port, "GET", "/api/v1/admin/deliveries/?status=FAILED", api_key=KEY)[2]["results"]
+                    return next((r for r in rows if r["notification_id"] == notification), None)
+
+                row = wait_for(failed_row, seconds=20, what="the email failed (SMTP down)")
+                assert row["last_error"], row
+                smtp = Controller(box, hostname="127.0.0.1", port=smtp_port)
+                smtp.start()
+                retry = WebDriverWait(console, 10).until(
+                    lambda d: d.find_element(By.CSS_SELECTOR, f"button.retry[data-id='{row['id']}']"))
+                retry.click()
+                wait_for(lambda: box.to(person["email"]), seconds=20, what="the retried email")
+                console.save_screenshot(SCREENSHOT)
+
+            def non_staff_is_refused():
+                student = register_user(port, "Student")
+                status, _, _ = api(port, "GET", "/api/v1/admin/overview/", token=student["token"])
+                assert status == 403
+                status, _, _ = api(port, "POST", "/api/v1/admin/deliveries/1/retry/", token=student["token"])
+                assert status == 403
+                page = browser()
+                try:
+                    console_sign_in(page, port, student["email"], "pass12345")
+                    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "login-error").text == "Staff only.")
+                    assert not page.find_element(By.ID, "sessions").is_displayed()
+                finally:
+                    page.quit()
+
+            def bad_actions_answer_clearly():
+                status, _, answer = api(port, "POST", "/api/v1/admin/deliveries/999999999/retry/", api_key=KEY)
+                assert status == 404, answer
+                status, _, answer = api(port, "GET", "/api/v1/admin/deliveries/?status=LOST", api_key=KEY)
+                assert status == 400 and list(answer["details"]) == ["status"], answer
+                delivered = api(port, "GET", "/api/v1/admin/deliveries/?status=DELIVERED", api_key=KEY)[2]["results"]
+                if delivered:
+                    status, _, answer = api(port, "POST", f"/api/v1/admin/deliveries/{delivered[0]['id']}/retry/", api_key=KEY)
+                    assert status == 409, answer
+
+            checks.run("staff: the session count rises when a second browser connects", staff_sees_the_session_count_rise)
+            checks.run("a failed email is retried from its button and arrives", failed_email_is_retried_from_its_button)
+            checks.run("a non-staff user is refused by the page and the API", non_staff_is_refused)
+            checks.run("unknown delivery 404, bad status 400, retrying a delivered one 409", bad_actions_answer_clearly)
+        finally:
+            console.quit()
+            if visitor:
+                visitor.quit()
+            if smtp:
+                smtp.stop()
+    checks.exit()
+
+
+if __name__ == "__main__":
+    main()
