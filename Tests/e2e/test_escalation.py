@@ -16,7 +16,7 @@ import uuid
 import websockets
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, Recorder, api, register_user, wait_for  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, Recorder, api, fail_leftover_deliveries, register_user, wait_for  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -50,6 +50,7 @@ def texts_to(gateway, phone):
 
 
 def main():
+    fail_leftover_deliveries()
     gateway = Recorder()
     gateway.script = []
     env = dict(BASE, HUB_SMS_URL=f"http://127.0.0.1:{gateway.port}/sms")
@@ -57,24 +58,24 @@ def main():
         port = hubd.port
 
         def unread_sends_one_sms_no_sooner_than_after():
-            person = parent(port, "+212600000101")
+            person = parent(port, "+212611000101")
             posted_at = time.time()
             notification = post(port, person, SMS_AFTER_2)
             step = deliveries(port, person, notification)["SMS"]
             assert step["status"] == "PENDING" and step["escalation"] == {"after": 2, "if": "unread"}, step
             due = datetime.datetime.fromisoformat(step["available_at"].replace("Z", "+00:00")).timestamp()
             assert 1.5 <= due - posted_at <= 3.5, f"due {due - posted_at:.2f} s after the post"
-            sms = wait_for(lambda: texts_to(gateway, "+212600000101"), seconds=10, what="the escalated SMS")
+            sms = wait_for(lambda: texts_to(gateway, "+212611000101"), seconds=10, what="the escalated SMS")
             waited = sms[0]["time"] - posted_at
             assert waited >= 2.0, f"the SMS came {waited:.2f} s after the event, before its step was due"
             assert "Yasmine" in json.loads(sms[0]["body"])["text"]
             time.sleep(2)
-            assert len(texts_to(gateway, "+212600000101")) == 1, "the step is sent exactly once"
+            assert len(texts_to(gateway, "+212611000101")) == 1, "the step is sent exactly once"
             assert wait_for(lambda: deliveries(port, person, notification)["SMS"]["status"] == "DELIVERED",
                             what="the step recorded as delivered")
 
         def read_over_the_socket_at_one_second_cancels_the_step():
-            person = parent(port, "+212600000102")
+            person = parent(port, "+212611000102")
 
             async def scenario():
                 url = f"ws://127.0.0.1:{port}/ws/notifications/?token={person['token']}"
@@ -94,12 +95,12 @@ def main():
 
             notification = asyncio.run(scenario())
             time.sleep(5)  # 6 s after the event: 3 s past the step's due time
-            assert texts_to(gateway, "+212600000102") == [], "an SMS went out for a notification read at 1 s"
+            assert texts_to(gateway, "+212611000102") == [], "an SMS went out for a notification read at 1 s"
             step = deliveries(port, person, notification)["SMS"]
             assert step["status"] == "CANCELLED" and step["last_error"] == "read", step
 
         def rest_reads_and_mark_all_cancel_too():
-            person = parent(port, "+212600000103")
+            person = parent(port, "+212611000103")
             ids = [post(port, person, SMS_AFTER_2) for _ in range(4)]
             status, _, _ = api(port, "POST", f"/api/v1/notifications/{ids[0]}/mark-read/", token=person["token"])
             assert status == 200
@@ -110,11 +111,11 @@ def main():
             assert status == 200 and answer["marked"] >= 2, answer  # announcements of other suites too
             assert [deliveries(port, person, n)["SMS"]["status"] for n in ids] == ["CANCELLED"] * 4
             time.sleep(3.5)
-            assert texts_to(gateway, "+212600000103") == []
+            assert texts_to(gateway, "+212611000103") == []
             assert [deliveries(port, person, n)["SMS"]["status"] for n in ids] == ["CANCELLED"] * 4
 
         def offline_sends_only_to_a_recipient_with_no_session():
-            online, away = parent(port, "+212600000104"), parent(port, "+212600000105")
+            online, away = parent(port, "+212611000104"), parent(port, "+212611000105")
             policy = [{"after": 2, "channels": ["SMS"], "if": "offline"}]
 
             async def scenario():
@@ -123,20 +124,20 @@ def main():
                     await tab.recv()
                     kept = post(port, online, policy)
                     sent = post(port, away, policy)
-                    sms = await asyncio.to_thread(wait_for, lambda: texts_to(gateway, "+212600000105"), 10,
+                    sms = await asyncio.to_thread(wait_for, lambda: texts_to(gateway, "+212611000105"), 10,
                                                   "the SMS to the user with no session")
                     await asyncio.sleep(1.5)
                     return kept, sent, sms
 
             kept, sent, sms = asyncio.run(scenario())
-            assert texts_to(gateway, "+212600000104") == [], "an SMS to a user who was online"
+            assert texts_to(gateway, "+212611000104") == [], "an SMS to a user who was online"
             assert len(sms) == 1
             step = deliveries(port, online, kept)["SMS"]
             assert step["status"] == "CANCELLED" and step["last_error"] == "online", step
             assert deliveries(port, away, sent)["SMS"]["status"] == "DELIVERED"
 
         def a_session_within_the_window_counts_as_online():
-            person = parent(port, "+212600000106")
+            person = parent(port, "+212611000106")
 
             async def visit():
                 url = f"ws://127.0.0.1:{port}/ws/notifications/?token={person['token']}"
@@ -148,12 +149,12 @@ def main():
             wait_for(lambda: deliveries(port, person, notification)["SMS"]["status"] != "PENDING", seconds=10,
                      what="the step decided")
             assert deliveries(port, person, notification)["SMS"]["status"] == "CANCELLED"
-            assert texts_to(gateway, "+212600000106") == []
+            assert texts_to(gateway, "+212611000106") == []
 
         def quiet_hours_defer_a_step_unless_urgent():
             now = datetime.datetime.now(datetime.timezone.utc)
             start, end = (now - datetime.timedelta(hours=1)).strftime("%H:%M"), (now + datetime.timedelta(hours=2)).strftime("%H:%M")
-            person = parent(port, "+212600000107", quiet_hours_enabled=True, quiet_hours_start=start,
+            person = parent(port, "+212611000107", quiet_hours_enabled=True, quiet_hours_start=start,
                             quiet_hours_end=end, timezone="UTC")
             deferred = deliveries(port, person, post(port, person, SMS_AFTER_2))["SMS"]
             due = datetime.datetime.fromisoformat(deferred["available_at"].replace("Z", "+00:00"))
@@ -163,7 +164,7 @@ def main():
             assert due - now < datetime.timedelta(seconds=10), urgent
 
         def catalogue_defaults():
-            person = register_user(port, "Guardian", prefs={"sms_enabled": True, "phone_number": "+212600000108",
+            person = register_user(port, "Guardian", prefs={"sms_enabled": True, "phone_number": "+212611000108",
                                                             "email_enabled": True})
             absence = deliveries(port, person, post(port, person, type_="ABSENCE_ALERT"))
             assert absence["SMS"]["escalation"] == {"after": 900, "if": "unread"}, absence
@@ -179,11 +180,11 @@ def main():
             overridden = deliveries(port, person, post(port, person, [], type_="ABSENCE_ALERT"))
             assert overridden["SMS"]["escalation"] is None, "escalation: [] turns the default off"
             time.sleep(1)
-            assert texts_to(gateway, "+212600000108") and len(texts_to(gateway, "+212600000108")) == 3, \
+            assert texts_to(gateway, "+212611000108") and len(texts_to(gateway, "+212611000108")) == 3, \
                 "only the three SMS outside a step went out at once"
 
         def a_channel_switched_off_is_never_escalated_to():
-            person = register_user(port, "NoSms", prefs={"sms_enabled": False, "phone_number": "+212600000109"})
+            person = register_user(port, "NoSms", prefs={"sms_enabled": False, "phone_number": "+212611000109"})
             rows = deliveries(port, person, post(port, person, SMS_AFTER_2))
             assert "SMS" not in rows, rows
 
