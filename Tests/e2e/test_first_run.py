@@ -50,7 +50,7 @@ def main():
                 curl = next(line for line in banner.splitlines() if line.startswith("curl "))
                 answer = json.loads(subprocess.run(["sh", "-c", curl], cwd=ROOT, capture_output=True, text=True,
                                                    check=True).stdout)
-                assert answer["count"] == 1 and answer["duplicate"] is False, answer
+                assert answer["count"] >= 1 and answer["duplicate"] is False, answer  # every ADMIN of the shared database
                 sign_in(driver, port, "admin@localhost", password)
                 WebDriverWait(driver, 10).until(lambda d: any("Hello from the hub" in t for t in titles(d)))
                 # Announcements other suites left in the shared database count too.
