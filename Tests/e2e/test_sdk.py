@@ -12,8 +12,9 @@ import http.server
 import json
 import logging
 import os
-import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -375,6 +376,7 @@ def main():
             pass
         proxy.stop()
     checks.run("webhook_signatures_against_standardwebhooks", webhook_signatures)
+    checks.run("sdk_is_typed", sdk_is_typed)
     checks.exit()
 
 
@@ -468,6 +470,16 @@ def run_django(port, proxy):
         logging.getLogger("hub").removeHandler(handler)
     assert Absence.objects.filter(subject="Geography").count() == 1
     assert len(records) == 1 and "was not sent" in records[0].getMessage(), records
+
+
+def sdk_is_typed():
+    """The installed package is marked typed (py.typed) and its sources pass mypy --strict."""
+    assert os.path.exists(os.path.join(os.path.dirname(hub.__file__), "py.typed"))
+    sdk = os.path.join(os.path.dirname(__file__), "..", "..", "clients", "python")
+    result = subprocess.run([sys.executable, "-m", "mypy", "--config-file", os.path.join(sdk, "pyproject.toml"),
+                             "--cache-dir", os.path.join(tempfile.gettempdir(), "hub-sdk-mypy"),
+                             os.path.join(sdk, "src", "hub")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def webhook_signatures():

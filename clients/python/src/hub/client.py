@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union, cast
+from typing import Any, Dict, Mapping, Optional, Sequence, Union, cast
 from urllib.parse import quote
 
 import requests
@@ -45,7 +45,7 @@ class Hub:
     def send(self, event: Union[Event, Mapping[str, Any]]) -> Union[EventAccepted, EventScheduled]:
         """Posts one event built with hub.event() (or a dict of the API's shape: it gets an
         idempotency key if it has none). With send_at the answer is an EventScheduled."""
-        return cast(Any, self._post("/api/v1/events/", with_key(event)))
+        return cast(Union[EventAccepted, EventScheduled], self._post("/api/v1/events/", with_key(event)))
 
     def send_event(self, type: str, **fields: Any) -> Union[EventAccepted, EventScheduled]:
         """hub.event(type, **fields), posted: users=, rooms=, roles=, guardians_of=, everyone=,
@@ -83,7 +83,7 @@ class Hub:
         body["rule"] = dict(rule)
         if cancellation_key is not None:
             body["cancellation_key"] = cancellation_key
-        return self.transport.request("POST", "/api/v1/reminders/", body=body, replayable=False)
+        return cast(JSON, self.transport.request("POST", "/api/v1/reminders/", body=body, replayable=False))
 
     def reminders(self, page: Optional[int] = None, page_size: Optional[int] = None) -> JSON:
         """Reminders, newest first (a paginated list)."""
@@ -95,7 +95,7 @@ class Hub:
 
     def update_reminder(self, reminder_id: int, **changes: Any) -> JSON:
         """PATCH any field (`active=False` pauses it, `rule=…`, `data=…`, ...)."""
-        return self.transport.request("PATCH", f"/api/v1/reminders/{int(reminder_id)}/", body=changes)
+        return cast(JSON, self.transport.request("PATCH", f"/api/v1/reminders/{int(reminder_id)}/", body=changes))
 
     def delete_reminder(self, reminder_id: int) -> None:
         self.transport.request("DELETE", f"/api/v1/reminders/{int(reminder_id)}/")

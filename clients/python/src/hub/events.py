@@ -23,8 +23,8 @@ EscalationStep = TypedDict("EscalationStep", {"after": int, "channels": List[str
 
 class Event(TypedDict):
     type: str
-    recipients: Recipients
     idempotency_key: str
+    recipients: NotRequired[Recipients]
     data: NotRequired[Dict[str, Any]]
     title: NotRequired[str]
     message: NotRequired[str]
@@ -75,10 +75,9 @@ def event(type: str, *, users: Optional[Sequence[int]] = None, rooms: Optional[S
         recipients["guardians_of"] = [int(s) for s in guardians_of]
     if everyone:
         recipients["all"] = True
-    if not recipients:
-        raise ValueError("an event needs recipients: users, rooms, roles, guardians_of or everyone=True")
-    built: Event = {"type": type, "recipients": recipients,
-                    "idempotency_key": idempotency_key or str(uuid.uuid4())}
+    built: Event = {"type": type, "idempotency_key": idempotency_key or str(uuid.uuid4())}
+    if recipients:  # none: the hub decides (an event for webhooks alone, or a 400 naming the field)
+        built["recipients"] = recipients
     if data is not None:
         built["data"] = dict(data)
     if title is not None:

@@ -28,7 +28,7 @@ class RetryPolicy:
     max_retry_after: float = 120.0
 
     def backoff(self, retry: int) -> float:
-        ceiling = min(self.max_delay, self.base_delay * (2 ** retry))
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** retry)
         return ceiling / 2 + random.random() * ceiling / 2
 
 
