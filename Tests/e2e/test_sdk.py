@@ -375,6 +375,7 @@ def main():
         with direct, via_proxy:
             pass
         proxy.stop()
+    checks.run("staff_token_and_the_hubs_own_429", staff_token_and_the_hubs_own_429)
     checks.run("webhook_signatures_against_standardwebhooks", webhook_signatures)
     checks.run("sdk_is_typed", sdk_is_typed)
     checks.exit()
@@ -470,6 +471,28 @@ def run_django(port, proxy):
         logging.getLogger("hub").removeHandler(handler)
     assert Absence.objects.filter(subject="Geography").count() == 1
     assert len(records) == 1 and "was not sent" in records[0].getMessage(), records
+
+
+def staff_token_and_the_hubs_own_429():
+    """A staff access token works as the credential; past the hub's own per-user limit its 429 is
+    RateLimited with the hub's code and Retry-After (longer than the client waits: raised at once)."""
+    limit = 5
+    with Hubd(HUB_DATABASE_URL=DATABASE_URL, HUB_SERVICE_KEYS=KEY, HUB_RATE_LIMIT_LOGIN=100000,
+              HUB_RATE_LIMIT_ANON=100000, HUB_RATE_LIMIT_USER=limit) as hubd:
+        staff = register(hubd.port, "Staff", role="STAFF", api_key=KEY)
+        student = register(hubd.port, "Sami")
+        with TracedHub(f"http://127.0.0.1:{hubd.port}", token=staff["token"], retry=FAST) as as_staff:
+            answers = []
+            error = None
+            for _ in range(limit + 1):
+                try:
+                    answers.append(as_staff.send_event("system_alert", users=[student["id"]], data={"message": "x"}))
+                except hub.RateLimited as raised:
+                    error = raised
+                    break
+        assert error is not None and len(answers) >= 1, answers
+        assert error.status == 429 and error.code and error.retry_after and error.retry_after > FAST.max_retry_after, vars(error)
+        assert len(notifications(hubd.port, student)) == len(answers)
 
 
 def sdk_is_typed():
