@@ -37,7 +37,7 @@ if [ "${1:-}" = test ] && ! command -v tsc >/dev/null; then
     fi
 fi
 if [ "${1:-}" = test ]; then
-    python3 -c "import websockets, websocket, jwt, openapi_spec_validator, schemathesis, selenium, aiosmtpd, http_ece, cryptography, requests, django, standardwebhooks, mypy" 2>/dev/null || {
+    python3 -c "import websockets, websocket, jwt, openapi_spec_validator, schemathesis, selenium, aiosmtpd, http_ece, cryptography, requests, django, standardwebhooks, mypy, yaml" 2>/dev/null || {
         echo "deps: installing Python test clients"
         python3 -m pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
     }
