@@ -348,12 +348,23 @@ def main():
             assert len(notifications(port, user)) == 1
 
         def not_replayable_not_repeated():
-            """A reminder (no idempotency key) whose answer is lost is not posted again: one request, an error."""
+            """A reminder (no idempotency key) whose answer is lost is not posted again: one request, an
+            error. One whose connection was refused never reached the hub: it is retried."""
             user = register(port, "Hamza")
             proxy.reset(("drop",))
             expect(hub.HubConnectionError, lambda: via_proxy.create_reminder(
                 "system_alert", {"daily": "08:00"}, users=[user["id"]], title="t", message="m"))
             assert len(proxy.requests("/api/v1/reminders/")) == 1
+            closed = free_port()
+            late = {}
+            timer = threading.Timer(0.3, lambda: late.setdefault("proxy", Proxy(port, port=closed)))
+            timer.start()
+            with Hub(f"http://127.0.0.1:{closed}", api_key=KEY,
+                     retry=RetryPolicy(attempts=8, base_delay=0.2, max_delay=0.4)) as patient:
+                created = patient.create_reminder("system_alert", {"daily": "08:00"}, users=[user["id"]],
+                                                  title="t", message="m")
+            assert created["id"] > 0 and len(late["proxy"].requests("/api/v1/reminders/")) == 1
+            late["proxy"].stop()
 
         def django_integration():
             """A real Django project in-process: the model mixin and notify() post on commit only."""

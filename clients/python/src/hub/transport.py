@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Tuple, Union
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from .errors import HubConnectionError, HubError, error_for
 
@@ -91,7 +92,7 @@ def _never_sent(error: requests.RequestException) -> bool:
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return True
     reason = getattr(error.args[0], "reason", None) if error.args else None
-    return type(reason).__name__ == "NewConnectionError"
+    return isinstance(reason, NewConnectionError)  # refused, unreachable, or the name did not resolve
 
 
 def _json_or_text(response: requests.Response) -> Any:
