@@ -391,6 +391,7 @@ def main():
     checks.run("staff_token_and_the_hubs_own_429", staff_token_and_the_hubs_own_429)
     checks.run("webhook_signatures_against_standardwebhooks", webhook_signatures)
     checks.run("sdk_is_typed", sdk_is_typed)
+    checks.run("importable_without_django", importable_without_django)
     checks.exit()
 
 
@@ -506,6 +507,14 @@ def staff_token_and_the_hubs_own_429():
         assert error is not None and len(answers) >= 1, answers
         assert error.status == 429 and error.code and error.retry_after and error.retry_after > FAST.max_retry_after, vars(error)
         assert len(notifications(hubd.port, student)) == len(answers)
+
+
+def importable_without_django():
+    """`import hub` and `import hub.django` work where Django is absent (it is imported on first use)."""
+    code = ("import sys; sys.modules['django'] = None; import hub, hub.django, hub.webhooks; "
+            "assert 'django.db' not in sys.modules; print(hub.event('system_alert', users=[1])['type'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "system_alert", result.stderr
 
 
 def sdk_is_typed():
