@@ -72,6 +72,8 @@ def served_beside_the_module():
             connection.close()
             assert response.status == 200, (name, response.status)
             assert body == open(os.path.join(ROOT, "clients", "js", name), "rb").read(), name
+            expected = "application/typescript" if name.endswith(".ts") else "text/javascript"
+            assert response.getheader("Content-Type").startswith(expected), (name, response.getheader("Content-Type"))
 
 
 checks.run("declarations_pass", declarations_pass)

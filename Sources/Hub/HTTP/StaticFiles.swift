@@ -25,6 +25,7 @@ public struct StaticFiles: Sendable {
     public static func contentType(of fileExtension: String) -> String {
         switch fileExtension.lowercased() {
         case "js", "mjs": "text/javascript; charset=utf-8"
+        case "ts": "application/typescript; charset=utf-8"
         case "html": "text/html; charset=utf-8"
         case "css": "text/css; charset=utf-8"
         case "json": "application/json"
