@@ -54,7 +54,7 @@ extension OutboxWorker {
         // disabled endpoint), and the endpoint's health ($11: disable it now).
         let disableNow = """
             (NOT e.disabled AND ($8::boolean OR ($2 <> 'DELIVERED'
-                AND e.failing_since < now() - make_interval(secs => $9::double precision / 1000))))
+                AND COALESCE(e.failing_since < now() - make_interval(secs => $9::double precision / 1000), false))))
             """
         try connection.executePrepared("""
             WITH d AS (
