@@ -10,19 +10,12 @@ import NotifyDrivers
 extension OutboxWorker {
     func claimWebhooks(on connection: PostgresConnection) throws -> [Claimed] {
         let result = try connection.executePrepared("""
-            WITH claimed AS (
-                UPDATE deliveries d SET status = 'SENDING', attempts = d.attempts + 1, updated_at = now(),
-                    available_at = now() + make_interval(secs => $2::double precision / 1000)
-                WHERE d.id IN (
-                    SELECT id FROM deliveries
-                    WHERE channel = 'WEBHOOK' AND status IN ('PENDING', 'RETRY', 'SENDING') AND available_at <= now()
-                    ORDER BY available_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-                RETURNING d.id, d.endpoint_id, d.webhook_id, d.payload, d.attempts)
+            \(Self.claimed(returning: "d.id, d.endpoint_id, d.webhook_id, d.payload, d.attempts"))
             SELECT c.id, c.endpoint_id, c.webhook_id, c.payload, c.attempts, e.url, e.disabled, e.secret,
                 CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END AS previous_secret
             FROM claimed c JOIN webhook_endpoints e ON e.id = c.endpoint_id
             ORDER BY c.id
-            """, [String(configuration.batchSize), String(configuration.leaseMillis)])
+            """, [DeliveryChannel.webhook.rawValue, String(configuration.batchSize), String(configuration.leaseMillis)])
         return result.rows.compactMap { row in
             guard let id = row.int("id"), let endpoint = row.int("endpoint_id") else { return nil }
             var message: WebhookMessage?

@@ -256,15 +256,7 @@ public final class OutboxWorker: Sendable {
     private func claim(_ channel: DeliveryChannel, on connection: PostgresConnection) throws -> [Claimed] {
         if channel == .webhook { return try claimWebhooks(on: connection) }
         let result = try connection.executePrepared("""
-            WITH claimed AS (
-                UPDATE deliveries d SET status = 'SENDING', attempts = d.attempts + 1, updated_at = now(),
-                    available_at = now() + make_interval(secs => $3::double precision / 1000)
-                WHERE d.id IN (
-                    SELECT id FROM deliveries
-                    WHERE channel = $1 AND status IN ('PENDING', 'RETRY', 'SENDING') AND available_at <= now()
-                        AND digest IS NULL
-                    ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-                RETURNING d.id, d.notification_id, d.user_id, d.destination, d.attempts, d.send_if, d.step_after)
+            \(Self.claimed(returning: "d.id, d.notification_id, d.user_id, d.destination, d.attempts, d.send_if, d.step_after"))
             SELECT c.id, c.notification_id, c.user_id, c.destination, c.attempts, c.send_if, c.step_after, n.is_read,
                 n.title, n.message,
                 COALESCE(p.language, u.language) AS language, n.notification_type, n.priority,
@@ -304,6 +296,23 @@ public final class OutboxWorker: Sendable {
             }
             return claimed
         }
+    }
+
+    /// The CTE `claimed` every claim starts with: due rows of channel `$1`, at most `$2`, leased
+    /// for `$3` ms (a lease that ran out makes a SENDING row due again; rows held for a digest are
+    /// not claimed here), with `columns` of each.
+    static func claimed(returning columns: String) -> String {
+        """
+        WITH claimed AS (
+            UPDATE deliveries d SET status = 'SENDING', attempts = d.attempts + 1, updated_at = now(),
+                available_at = now() + make_interval(secs => $3::double precision / 1000)
+            WHERE d.id IN (
+                SELECT id FROM deliveries
+                WHERE channel = $1 AND status IN ('PENDING', 'RETRY', 'SENDING') AND available_at <= now()
+                    AND digest IS NULL
+                ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+            RETURNING \(columns))
+        """
     }
 
     func record(_ row: Claimed, _ channel: DeliveryChannel, _ outcome: DeliveryOutcome,
