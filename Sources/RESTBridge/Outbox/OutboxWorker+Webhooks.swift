@@ -24,7 +24,8 @@ extension OutboxWorker {
                                          secrets: [secret] + (row.string("previous_secret").map { [$0] } ?? []))
             }
             var claimed = Claimed(id: Int64(id), notificationID: 0, userID: 0, destination: String(endpoint),
-                                  attempts: row.int("attempts") ?? 1, title: "", message: "", language: "en")
+                                  attempts: row.int("attempts") ?? 1, title: "", message: "", language: "en",
+                                  condition: nil, stepAfter: 0, isRead: false)
             claimed.webhook = WebhookFields(endpointID: Int64(endpoint), message: message)
             return claimed
         }
