@@ -88,7 +88,7 @@ public struct EventParser: Sendable {
     private static func hasRecipients(_ value: Any?) -> Bool {
         guard let object = value as? [String: Any] else { return false }
         return object.contains { key, value in
-            if value is NSNull { return false }
+            if value is NSNull || !["users", "rooms", "roles", "guardians_of", "all"].contains(key) { return false }
             if key == "all" { return JSONNumber.bool(value) != false }
             return (value as? [Any])?.isEmpty != true
         }
