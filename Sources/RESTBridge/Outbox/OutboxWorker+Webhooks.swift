@@ -25,7 +25,7 @@ extension OutboxWorker {
             }
             var claimed = Claimed(id: Int64(id), notificationID: 0, userID: 0, destination: String(endpoint),
                                   attempts: row.int("attempts") ?? 1, title: "", message: "", language: "en",
-                                  condition: nil, stepAfter: 0, isRead: false)
+                                  condition: nil, stepAfter: 0, isRead: false, capped: false)
             claimed.webhook = WebhookFields(endpointID: Int64(endpoint), message: message)
             return claimed
         }
