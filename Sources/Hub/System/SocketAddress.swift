@@ -86,21 +86,6 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
 
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    /// The address itself in network order: 4 bytes for IPv4, 16 for IPv6 (what an SSRF check reads).
-    public var addressBytes: [UInt8] {
-        var copy = storage
-        return withUnsafePointer(to: &copy) { pointer in
-            if family == AF_INET {
-                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
-                    withUnsafeBytes(of: sin.pointee.sin_addr) { Array($0) }
-                }
-            }
-            return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
-                withUnsafeBytes(of: sin.pointee.sin6_addr) { Array($0) }
-            }
-        }
-    }
-
     func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> R) throws(SystemError) -> R {
         var copy = storage
         let length = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
