@@ -72,7 +72,7 @@ schemas = {
     "NewNotification": {"type": "object", "required": ["recipient", "notification_type", "title", "message"], "properties": {
         "recipient": {"type": "integer"}, "notification_type": {"type": "string"}, "title": {"type": "string"},
         "message": {"type": "string"}, "priority": PRIORITY, "category": {"type": "string"}, "data": {"type": "object"}}},
-    "Event": {"type": "object", "required": ["type", "recipients"], "properties": {
+    "Event": {"type": "object", "required": ["type"], "description": "Without recipients: for webhooks only", "properties": {
         "type": {"type": "string"}, "data": {"type": "object"}, "priority": PRIORITY,
         "idempotency_key": {"type": "string", "maxLength": 255}, "title": {"type": "string"}, "message": {"type": "string"},
         "recipients": {"type": "object", "properties": {
@@ -138,6 +138,37 @@ schemas = {
         "created_at": {"type": "string"}}},
     "PushSubscriptionList": {"type": "object", "required": ["count", "results"], "properties": {
         "count": {"type": "integer"}, "results": {"type": "array", "items": ref("PushSubscription")}}},
+    "WebhookEndpointInput": {"type": "object", "required": ["url", "event_types"], "properties": {
+        "url": {"type": "string", "maxLength": 2048, "description": "https (http with HUB_WEBHOOK_ALLOW_HTTP); public hosts only"},
+        "event_types": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string", "maxLength": 128},
+                        "description": "exact types, a trailing wildcard (notification.*), or *"},
+        "description": {"type": "string", "maxLength": 500}, "disabled": {"type": "boolean"}}},
+    "WebhookEndpointPatch": {"type": "object", "properties": {
+        "url": {"type": "string", "maxLength": 2048}, "event_types": {"type": "array", "items": {"type": "string"}},
+        "description": {"type": "string", "maxLength": 500}, "disabled": {"type": "boolean"}}},
+    "WebhookEndpoint": {"type": "object", "required": ["id", "url", "event_types", "disabled"], "properties": {
+        "id": {"type": "integer"}, "url": {"type": "string"}, "description": {"type": "string"},
+        "event_types": {"type": "array", "items": {"type": "string"}}, "disabled": {"type": "boolean"},
+        "disabled_reason": {"type": ["string", "null"]}, "failing_since": {"type": ["string", "null"]},
+        "previous_secret_expires_at": {"type": ["string", "null"]}, "created_at": {"type": "string"},
+        "updated_at": {"type": "string"},
+        "secret": {"type": "string", "description": "whsec_…: only when created and on rotation"}}},
+    "WebhookEndpointList": {"type": "object", "required": ["count", "results"], "properties": {
+        "count": {"type": "integer"}, "results": {"type": "array", "items": ref("WebhookEndpoint")}}},
+    "WebhookQueued": {"type": "object", "required": ["message_id", "webhook_id"], "properties": {
+        "message_id": {"type": "integer"}, "webhook_id": {"type": "string"}}},
+    "WebhookDeliveries": {"type": "object", "required": ["count", "results"], "properties": {
+        "count": {"type": "integer"}, "page": {"type": "integer"}, "page_size": {"type": "integer"},
+        "results": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "webhook_id": {"type": "string"}, "event_type": {"type": "string"},
+            "status": {"type": "string", "enum": ["PENDING", "SENDING", "RETRY", "DELIVERED", "FAILED"]},
+            "attempt_count": {"type": "integer"}, "last_error": {"type": ["string", "null"]},
+            "next_retry_at": {"type": ["string", "null"]}, "created_at": {"type": "string"}, "payload": {"type": "object"},
+            "attempts": {"type": "array", "items": {"type": "object", "properties": {
+                "attempted_at": {"type": "string"}, "status_code": {"type": ["integer", "null"]},
+                "response": {"type": "string", "description": "the first 1 KiB of the answer"},
+                "error": {"type": ["string", "null"]}, "duration_ms": {"type": "integer"},
+                "next_retry_at": {"type": ["string", "null"]}}}}}}}}},
     "Health": {"type": "object", "required": ["status", "timestamp", "version", "database"], "properties": {
         "status": {"type": "string"}, "timestamp": {"type": "string"}, "version": {"type": "string"},
         "database": {"type": "string", "enum": ["connected", "unavailable", "not_configured"]}}},
@@ -327,6 +358,34 @@ op("/api/v1/presence/query/", "post", "Presence of many users", security=SERVICE
    ok_schema={"type": "object"}, errors=(400, 401, 403))
 op("/api/v1/presence/rooms/{room}/", "get", "Online members of a room", security=SERVICE,
    params=[path_param("room", ROOM)], ok_schema={"type": "object"}, errors=(400, 401, 403))
+WEBHOOK_ENDPOINT = "/api/v1/webhooks/endpoints/{id}/"
+op("/api/v1/webhooks/endpoints/", "post", "Register a webhook endpoint (the answer carries its secret, shown once)",
+   security=SERVICE, request=body(ref("WebhookEndpointInput")), ok=201, ok_schema=ref("WebhookEndpoint"),
+   errors=(400, 401, 403))
+op("/api/v1/webhooks/endpoints/", "get", "Webhook endpoints", security=SERVICE, ok_schema=ref("WebhookEndpointList"),
+   errors=(401, 403))
+op(WEBHOOK_ENDPOINT, "get", "One webhook endpoint", security=SERVICE, params=[path_param("id")],
+   ok_schema=ref("WebhookEndpoint"), errors=(401, 403, 404))
+op(WEBHOOK_ENDPOINT, "patch", "Change a webhook endpoint (enabling it again clears its failures)", security=SERVICE,
+   params=[path_param("id")], request=body(ref("WebhookEndpointPatch")), ok_schema=ref("WebhookEndpoint"),
+   errors=(400, 401, 403, 404))
+op(WEBHOOK_ENDPOINT, "delete", "Delete a webhook endpoint and its messages", security=SERVICE, params=[path_param("id")],
+   ok=204, errors=(401, 403, 404))
+op(WEBHOOK_ENDPOINT + "rotate-secret/", "post", "A new secret; the old one keeps signing beside it for 24 h",
+   security=SERVICE, params=[path_param("id")], ok_schema=ref("WebhookEndpoint"), errors=(401, 403, 404))
+op(WEBHOOK_ENDPOINT + "test/", "post", "Send a webhook.test message", security=SERVICE, params=[path_param("id")],
+   ok=202, ok_schema=ref("WebhookQueued"), errors=(401, 403, 404, 409))
+op(WEBHOOK_ENDPOINT + "recover/", "post", "Send again every failed message since a time", security=SERVICE,
+   params=[path_param("id")], request=body({"type": "object", "required": ["since"], "properties": {
+       "since": {"type": "string", "description": "ISO-8601 date or time"}}}), ok=202,
+   ok_schema={"type": "object", "properties": {"queued": {"type": "integer"}}}, errors=(400, 401, 403, 404, 409))
+op(WEBHOOK_ENDPOINT + "deliveries/", "get", "The delivery log: messages, newest first, each with its attempts",
+   security=SERVICE, params=[path_param("id"), query("page", {"type": "integer", "minimum": 1}),
+                             query("page_size", {"type": "integer", "minimum": 1, "maximum": 100}),
+                             query("status", {"type": "string", "enum": ["PENDING", "SENDING", "RETRY", "DELIVERED", "FAILED"]})],
+   ok_schema=ref("WebhookDeliveries"), errors=(400, 401, 403, 404))
+op("/api/v1/webhooks/messages/{id}/replay/", "post", "Send a message again, with the same webhook-id", security=SERVICE,
+   params=[path_param("id")], ok=202, ok_schema=ref("WebhookQueued"), errors=(401, 403, 404, 409))
 
 document = {
     "openapi": "3.1.0",

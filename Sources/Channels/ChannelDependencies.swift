@@ -60,6 +60,9 @@ public struct ChannelDependencies: Sendable {
     public var unreadCount: @Sendable (Int64) async throws -> Int
     /// Marks ids read (nil: all); returns the ids changed and the new unread count.
     public var markRead: @Sendable (_ userID: Int64, _ ids: [Int64]?) async throws -> (ids: [Int64], unread: Int)
+    /// A user came online (first session) or went offline (last session gone for the presence
+    /// grace), as this node's presence decides it; called from any thread, must not block.
+    public var userPresenceChanged: (@Sendable (_ userID: Int64, _ online: Bool) -> Void)?
 
     public init(verifyToken: @escaping @Sendable (String) async -> Result<ChannelUser, TokenRejection>,
                 canJoinRoom: @escaping @Sendable (ChannelUser, String) async -> Bool,
@@ -73,6 +76,7 @@ public struct ChannelDependencies: Sendable {
         self.history = history
         self.unreadCount = unreadCount
         self.markRead = markRead
+        userPresenceChanged = nil
     }
 }
 

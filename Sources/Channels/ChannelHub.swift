@@ -154,7 +154,8 @@ public final class ChannelHub: @unchecked Sendable {
         }
         if registry.byUser[user.id]?.insert(session) == nil { registry.byUser[user.id] = SessionGroup(session) }
         boundSessions.add(1, ordering: .relaxed)
-        presence.withLock { $0.connect(user.id, session: session.id, now: WallClock.nowMillis()) }
+        let cameOnline = presence.withLock { $0.connect(user.id, session: session.id, now: WallClock.nowMillis()) }
+        if cameOnline { dependencies.userPresenceChanged?(user.id, true) }
     }
 
     func unregister(_ session: Session, on loop: EventLoop) {
@@ -209,8 +210,11 @@ public final class ChannelHub: @unchecked Sendable {
 
     /// Announces leaves whose grace period is over (called by the ticker; tests pass their clock).
     public func expirePresence(now: Int64) {
-        let diffs = presence.withLock { $0.expire(now: now) }
+        let (diffs, offline) = presence.withLock { tracker in (tracker.expire(now: now), tracker.takeWentOffline()) }
         for diff in diffs { publish(to: .room(diff.room), json: Self.encode(diff)) }
+        if let changed = dependencies.userPresenceChanged {
+            for userID in offline { changed(userID, false) }
+        }
     }
 
     public func members(of room: String) -> [PresenceMember] { presence.withLock { $0.members(of: room) } }

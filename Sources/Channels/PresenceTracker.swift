@@ -40,15 +40,22 @@ public struct PresenceTracker: Sendable {
     private var rooms: [String: RoomState] = [:]
     private var users: [Int64: UserState] = [:]
     private var pendingOffline: [Int64: Int64] = [:]
+    /// Users whose grace ran out in `expire` since `takeWentOffline` was last called.
+    private var wentOffline: [Int64] = []
 
     public init(graceMillis: Int64) {
         self.graceMillis = graceMillis
     }
 
-    public mutating func connect(_ userID: Int64, session: SessionID, now: Int64) {
+    /// Adds a session; true when the user came online (they had no session and were not within
+    /// the grace of their last one: a reload is no transition).
+    @discardableResult
+    public mutating func connect(_ userID: Int64, session: SessionID, now: Int64) -> Bool {
+        let cameOnline = !isOnline(userID)
         users[userID, default: UserState(lastSeen: now)].sessions.insert(session)
         users[userID]?.lastSeen = now
         pendingOffline[userID] = nil
+        return cameOnline
     }
 
     public mutating func disconnect(_ userID: Int64, session: SessionID, now: Int64) {
@@ -99,8 +106,17 @@ public struct PresenceTracker: Sendable {
                 diffs.append(PresenceDiff(room: room, joins: [], leaves: leaves.sorted { $0.userID < $1.userID }))
             }
         }
-        for (userID, deadline) in pendingOffline where deadline <= now { pendingOffline[userID] = nil }
+        for (userID, deadline) in pendingOffline where deadline <= now {
+            pendingOffline[userID] = nil
+            wentOffline.append(userID)
+        }
         return diffs.sorted { $0.room < $1.room }
+    }
+
+    /// The users who went offline (grace over, no session back), once each, oldest first.
+    public mutating func takeWentOffline() -> [Int64] {
+        defer { wentOffline.removeAll() }
+        return wentOffline
     }
 
     /// Online members of a room (those within their grace period included), by user id.

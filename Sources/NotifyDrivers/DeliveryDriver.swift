@@ -16,6 +16,8 @@ public enum DeliveryChannel: String, CaseIterable, Sendable {
     case telegram = "TELEGRAM"
     /// Web Push (RFC 8030/8291/8292): one delivery per browser subscription.
     case push = "PUSH"
+    /// Outbound webhooks (Standard Webhooks): one delivery per message and endpoint.
+    case webhook = "WEBHOOK"
 }
 
 /// One message for one recipient on one channel.
@@ -29,6 +31,8 @@ public struct Delivery: Sendable {
     public var rightToLeft: Bool
     /// A Web Push delivery's subscription and message; nil when its subscription was deleted.
     public var push: WebPushMessage?
+    /// A webhook delivery's message; nil when its endpoint is disabled.
+    public var webhook: WebhookMessage?
 
     public init(channel: DeliveryChannel, destination: String, subject: String, text: String, html: String? = nil,
                 rightToLeft: Bool = false)
@@ -46,6 +50,27 @@ public struct Delivery: Sendable {
         delivery.push = message
         return delivery
     }
+
+    public static func webhook(_ message: WebhookMessage?) -> Delivery {
+        var delivery = Delivery(channel: .webhook, destination: message?.url ?? "", subject: "", text: "")
+        delivery.webhook = message
+        return delivery
+    }
+}
+
+/// What one attempt looked like from the outside, for a delivery log (webhooks keep one).
+public struct DeliveryAttempt: Sendable, Equatable {
+    /// The HTTP status, nil when no answer came (refused, timed out).
+    public var statusCode: Int?
+    /// The start of the answer's body, at most 1 KiB, as text.
+    public var response: String
+    public var durationMillis: Int
+
+    public init(statusCode: Int?, response: String, durationMillis: Int) {
+        self.statusCode = statusCode
+        self.response = response
+        self.durationMillis = durationMillis
+    }
 }
 
 /// A delivery channel's driver (email over SMTP, Telegram, SMS…), called from the outbox's worker
@@ -55,4 +80,14 @@ public struct Delivery: Sendable {
 public protocol DeliveryDriver: AnyObject {
     var channel: DeliveryChannel { get }
     func send(_ delivery: Delivery, completion: @escaping @Sendable (DeliveryOutcome) -> Void)
+    /// The same, with what the attempt looked like when the driver keeps a log (webhooks).
+    func sendReporting(_ delivery: Delivery, completion: @escaping @Sendable (DeliveryOutcome, DeliveryAttempt?) -> Void)
+}
+
+extension DeliveryDriver {
+    public func sendReporting(_ delivery: Delivery,
+                              completion: @escaping @Sendable (DeliveryOutcome, DeliveryAttempt?) -> Void)
+    {
+        send(delivery) { completion($0, nil) }
+    }
 }

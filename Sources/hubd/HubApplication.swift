@@ -64,9 +64,6 @@ struct HubApplication {
             try configuration.smtpFrom.map { from in try SMTPConfiguration(url: url, from: from) }
         }
         let vapid = configuration.vapid
-        guard smtp != nil || configuration.telegramBotToken != nil || configuration.smsURL != nil || vapid != nil else {
-            return nil
-        }
         // One delivery loop of its own carries every SMTP session and every Telegram and SMS request,
         // all non-blocking: a slow provider holds no thread and delays no other.
         let loop = try EventLoop(index: 0, name: "hub-delivery")
@@ -96,8 +93,15 @@ struct HubApplication {
             let driver = WebPushDriver(vapid: vapid, client: client)
             drivers.append((.push, { driver }))
         }
-        guard !drivers.isEmpty else { return nil }
+        // Webhooks are always on with a database: endpoints are registered through the API.
+        let webhookClient = HTTPClient(loop: loop, timeouts: .init(connectMillis: timeout, responseMillis: timeout))
+        let webhooks = WebhookDriver(client: webhookClient, userAgent: "hubd/\(HealthRoutes.version) (webhooks)",
+                                     allowPrivate: configuration.webhookAllowPrivate)
+        drivers.append((.webhook, { webhooks }))
         var settings = OutboxWorker.Configuration()
+        settings.retrySchedules[.webhook] = OutboxWorker.webhookSchedule.map {
+            Int64((Double($0) * configuration.webhookRetryScale).rounded())
+        }
         settings.retryBaseMillis = Int64(configuration.outboxRetryBaseMillis)
         settings.leaseMillis = Int64(configuration.outboxLeaseMillis)
         settings.maxAttempts = configuration.outboxMaxAttempts
@@ -150,10 +154,12 @@ struct HubApplication {
             channel.presenceGraceMillis = Int64(configuration.presenceGraceMillis)
             channel.authTimeoutMillis = Int64(configuration.authTimeout) * 1000
             channel.maxMessageBytes = min(configuration.maxMessageBytes, 1 << 20)
-            let hub = ChannelHub(loopCount: configuration.threads, configuration: channel,
-                                 dependencies: ChannelWiring.dependencies(context: context, store: store))
-            NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins))
             let outbox = self.outbox
+            var dependencies = ChannelWiring.dependencies(context: context, store: store)
+            let presenceWebhooks = PresenceWebhooks(pool: pool, logger: logger, onQueued: { [outbox] in outbox?.wake() })
+            dependencies.userPresenceChanged = { userID, online in presenceWebhooks.changed(userID: userID, online: online) }
+            let hub = ChannelHub(loopCount: configuration.threads, configuration: channel, dependencies: dependencies)
+            NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins))
             outbox?.checkPresence { [hub] userID, since in hub.wasConnected(userID, sinceMillis: since) }
             let pipeline = EventPipeline(pool: pool, hub: hub, digestWindowSeconds: configuration.digestWindowSeconds,
                                          onQueued: { [outbox] in outbox?.wake() })
@@ -180,6 +186,10 @@ struct HubApplication {
                                  scheduled: scheduled, scheduler: scheduler)
             ScheduleRoutes.register(on: &router, context: context, store: scheduled, reminders: reminders)
             ReminderRoutes.register(on: &router, context: context, store: reminders, parser: parser, scheduler: scheduler)
+            WebhookRoutes.register(on: &router, context: context,
+                                   settings: WebhookSettings(allowHTTP: configuration.webhookAllowHTTP,
+                                                             allowPrivate: configuration.webhookAllowPrivate),
+                                   onQueued: { [outbox] in outbox?.wake() })
         }
         if configuration.enableEcho { registerConformanceEndpoints(on: &router) }
         return router

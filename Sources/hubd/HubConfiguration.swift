@@ -51,6 +51,11 @@ struct HubConfiguration {
     var vapidKey: P256Key?
     var vapidSubject: String?
     var pushAllowHTTP = false
+    /// Webhooks: accept http:// endpoints; accept private/loopback addresses (tests); shrink the
+    /// retry schedule by this factor (tests).
+    var webhookAllowHTTP = false
+    var webhookAllowPrivate = false
+    var webhookRetryScale = 1.0
 
     struct Setting {
         let name: String
@@ -110,6 +115,11 @@ struct HubConfiguration {
         Setting(name: "HUB_VAPID_SUBJECT", help: "Web Push contact, mailto: or https: (needed with the key)",
                 defaultText: "unset"),
         Setting(name: "HUB_PUSH_ALLOW_HTTP", help: "accept http:// push endpoints (tests only) (1/0)", defaultText: "0"),
+        Setting(name: "HUB_WEBHOOK_ALLOW_HTTP", help: "accept http:// webhook endpoints (1/0)", defaultText: "0"),
+        Setting(name: "HUB_WEBHOOK_ALLOW_PRIVATE", help: "let webhooks reach loopback/private addresses (tests only) (1/0)",
+                defaultText: "0"),
+        Setting(name: "HUB_WEBHOOK_RETRY_SCALE", help: "factor on the webhook retry schedule 5 s … 10 h (tests: 0.001)",
+                defaultText: "1"),
     ]
 
     struct ConfigurationError: Error, CustomStringConvertible {
@@ -244,6 +254,7 @@ struct HubConfiguration {
         config.presenceGraceMillis = try reader.int("HUB_PRESENCE_GRACE_MS", 0...600_000) ?? config.presenceGraceMillis
         config.rateLimitLogin = try reader.int("HUB_RATE_LIMIT_LOGIN", 1...10_000_000) ?? config.rateLimitLogin
         try readPush(reader, into: &config)
+        try readWebhooks(reader, into: &config)
         do {
             _ = try SocketAddress.resolve(host: config.host, port: config.port)
         } catch {
@@ -272,6 +283,18 @@ struct HubConfiguration {
             throw ConfigurationError(description: "HUB_VAPID_SUBJECT (mailto: or https:) is required with HUB_VAPID_PRIVATE_KEY")
         }
         config.pushAllowHTTP = try reader.bool("HUB_PUSH_ALLOW_HTTP") ?? false
+    }
+
+    /// HUB_WEBHOOK_ALLOW_HTTP, HUB_WEBHOOK_ALLOW_PRIVATE and HUB_WEBHOOK_RETRY_SCALE (0 < scale ≤ 1).
+    private static func readWebhooks(_ reader: Reader, into config: inout HubConfiguration) throws(ConfigurationError) {
+        config.webhookAllowHTTP = try reader.bool("HUB_WEBHOOK_ALLOW_HTTP") ?? false
+        config.webhookAllowPrivate = try reader.bool("HUB_WEBHOOK_ALLOW_PRIVATE") ?? false
+        if let text = reader.string("HUB_WEBHOOK_RETRY_SCALE") {
+            guard let scale = Double(text), scale > 0, scale <= 1 else {
+                throw ConfigurationError(description: "HUB_WEBHOOK_RETRY_SCALE must be a number above 0 and at most 1, not \"\(text)\"")
+            }
+            config.webhookRetryScale = scale
+        }
     }
 
     private struct Reader {

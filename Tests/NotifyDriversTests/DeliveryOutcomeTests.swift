@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct DeliveryOutcomeTests {
     @Test func channelsUseMadrastiDeliveryMethodNames() {
-        #expect(DeliveryChannel.allCases.map(\.rawValue) == ["IN_APP", "EMAIL", "SMS", "TELEGRAM", "PUSH"])
+        #expect(DeliveryChannel.allCases.map(\.rawValue) == ["IN_APP", "EMAIL", "SMS", "TELEGRAM", "PUSH", "WEBHOOK"])
     }
 
     /// 5xx replies fail for good; 4xx replies and network faults come back later, with the reason.

@@ -8,7 +8,7 @@ import Testing
 /// test in a schema of its own with every migration applied.
 @Suite struct EventStoreTests {
     @discardableResult
-    private func user(_ connection: PostgresConnection, _ name: String, role: String = "STUDENT", language: String = "en",
+    func user(_ connection: PostgresConnection, _ name: String, role: String = "STUDENT", language: String = "en",
                       active: Bool = true) throws -> Int64 {
         Int64(try connection.execute("""
             INSERT INTO users (email, password, first_name, role, language, is_active)

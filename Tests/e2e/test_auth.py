@@ -306,7 +306,8 @@ def main():
         with Hubd(HUB_DATABASE_URL=DATABASE_URL) as again:
             line = next(json.loads(l) for l in again.lines if '"migrations"' in l)
             assert line["applied"] == "", line
-        assert psql("SELECT count(*) FROM schema_migrations") == psql("SELECT max(version) FROM schema_migrations")
+        # Versions are numbered by parallel work and may have gaps: every one of them is applied once.
+        assert int(psql("SELECT count(*) FROM schema_migrations")) == line["available"], line
 
     def missing_database_url_is_not_configured():
         with Hubd() as bare:

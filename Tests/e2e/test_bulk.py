@@ -98,7 +98,7 @@ def main():
             good = {"type": "system_alert", "recipients": {"users": [student["id"]]}, "data": {"message": "ok"}}
             status, _, answer = bulk(port, [good, {"type": "no_such_type", "recipients": {"users": [1]}},
                                             good, {"type": "system_alert", "recipients": {"roles": ["PILOT"]}},
-                                            {"type": "system_alert", "recipients": {}}, "not an object"])
+                                            {"type": "system_alert", "recipients": 5}, "not an object"])
             assert status == 400 and answer["error_code"] == "VALIDATION_ERROR", (status, answer)
             details = answer["details"]
             assert set(details) == {"events[1].type", "events[3].recipients.roles", "events[4].recipients", "events[5]"}, details

@@ -129,8 +129,8 @@ def main():
             cases = [
                 ({"recipients": {"users": [1]}}, {"type"}),
                 ({"type": "no_such_type", "recipients": {"users": [1]}}, {"type"}),
-                ({"type": "attendance_alert"}, {"recipients"}),
-                ({"type": "attendance_alert", "recipients": {}}, {"recipients"}),
+                ({"type": "attendance_alert", "recipients": [1]}, {"recipients"}),
+                ({"type": "attendance_alert", "recipients": "all"}, {"recipients"}),
                 ({"type": "attendance_alert", "recipients": {"users": ["x"], "rooms": ["bad room"], "roles": ["KING"],
                                                              "all": "yes"}},
                  {"recipients.users", "recipients.rooms", "recipients.roles", "recipients.all"}),

@@ -44,18 +44,23 @@ public final class HTTPClient: Sendable {
     }
 
     /// Sends one request; `completion` runs once, on the client's loop. Host names are resolved on
-    /// the calling thread (getaddrinfo blocks), numeric addresses without a lookup.
+    /// the calling thread (getaddrinfo blocks), numeric addresses without a lookup. With
+    /// `publicOnly` (URLs that API callers gave: webhooks) the address resolved now, the one the
+    /// connection goes to, must be public (`PublicAddress`), so a name that re-resolves to a
+    /// private address after it was checked (DNS rebinding) is refused; such requests use pools
+    /// of their own, opened only to checked addresses. A `User-Agent` in `headers` replaces hubd's.
     public func request(_ method: String, _ url: URL, headers: [(String, String)] = [], body: [UInt8] = [],
-                        completion: @escaping Completion)
+                        publicOnly: Bool = false, completion: @escaping Completion)
     {
         let target: HTTPTarget
         do {
-            target = try HTTPTarget(url: url, resolver: resolver)
+            target = try HTTPTarget(url: url, resolver: resolver, publicOnly: publicOnly)
         } catch {
             let failure = error as? TransportError ?? TransportError("\(error)")
             return loop.execute { completion(.failure(failure)) }
         }
-        var head = "\(method) \(target.path) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUser-Agent: hubd\r\n"
+        var head = "\(method) \(target.path) HTTP/1.1\r\nHost: \(target.hostHeader)\r\n"
+        if !headers.contains(where: { $0.0.lowercased() == "user-agent" }) { head += "User-Agent: hubd\r\n" }
         head += "Content-Length: \(body.count)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let bytes = Array((head + "\r\n").utf8) + body
@@ -90,7 +95,7 @@ struct HTTPTarget: Sendable {
     let secure: Bool
     let path: String
 
-    init(url: URL, resolver: HostResolver) throws {
+    init(url: URL, resolver: HostResolver, publicOnly: Bool = false) throws {
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
             throw TransportError("unsupported URL \(url)")
         }
@@ -98,8 +103,11 @@ struct HTTPTarget: Sendable {
         let port = url.port ?? (secure ? 443 : 80)
         self.host = host
         hostHeader = url.port == nil ? host : "\(host):\(port)"
-        key = "\(scheme)://\(host):\(port)"
+        key = "\(scheme)://\(host):\(port)" + (publicOnly ? " public" : "")
         address = try resolver.address(host: host, port: port)
+        if publicOnly, let why = PublicAddress.refusal(address) {
+            throw TransportError("refused: \(host) resolves to \(address.host), a \(why) address")
+        }
         var path = url.path.isEmpty ? "/" : url.path
         if let query = url.query { path += "?" + query }
         self.path = path

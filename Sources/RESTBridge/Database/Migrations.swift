@@ -247,6 +247,64 @@ public enum Migrations {
             CREATE INDEX deliveries_unread_steps ON deliveries (notification_id)
                 WHERE send_if = 'unread' AND status IN ('PENDING', 'RETRY');
             """),
+        // Outbound webhooks (Standard Webhooks): endpoints with their event types and secrets (the
+        // previous one keeps signing until `previous_secret_until` after a rotation), and one
+        // WEBHOOK delivery per message and endpoint, drained by the outbox like every channel: its
+        // `webhook_id` stays the same across retries and replays, its `payload` is the exact body
+        // signed. No notification or user: those columns become optional for WEBHOOK rows only.
+        // Every attempt is kept for the delivery log.
+        Migration(version: 9, name: "outbound webhooks", sql: """
+            CREATE TABLE webhook_endpoints (
+                id                      bigserial PRIMARY KEY,
+                url                     text NOT NULL,
+                description             text NOT NULL DEFAULT '',
+                event_types             text[] NOT NULL,
+                secret                  text NOT NULL,
+                previous_secret         text,
+                previous_secret_until   timestamptz,
+                disabled                boolean NOT NULL DEFAULT false,
+                disabled_reason         text,
+                failing_since           timestamptz,
+                created_at              timestamptz NOT NULL DEFAULT now(),
+                updated_at              timestamptz NOT NULL DEFAULT now()
+            );
+
+            -- Does an endpoint subscribed to `patterns` want `type`? Exact names, or a trailing
+            -- wildcard: `notification.*` (every type starting `notification.`), `*` (all).
+            CREATE FUNCTION hub_webhook_wants(patterns text[], type text) RETURNS boolean
+            LANGUAGE sql IMMUTABLE AS $$
+                SELECT EXISTS (SELECT 1 FROM unnest(patterns) AS p(pattern)
+                    WHERE pattern = type OR (right(pattern, 1) = '*' AND starts_with(type, left(pattern, -1))))
+            $$;
+
+            ALTER TABLE deliveries ALTER COLUMN notification_id DROP NOT NULL;
+            ALTER TABLE deliveries ALTER COLUMN user_id DROP NOT NULL;
+            ALTER TABLE deliveries ADD COLUMN endpoint_id bigint REFERENCES webhook_endpoints ON DELETE CASCADE;
+            ALTER TABLE deliveries ADD COLUMN webhook_id text;
+            ALTER TABLE deliveries ADD COLUMN event_type text;
+            ALTER TABLE deliveries ADD COLUMN payload text;
+            ALTER TABLE deliveries DROP CONSTRAINT deliveries_channel_check;
+            ALTER TABLE deliveries ADD CONSTRAINT deliveries_channel_check
+                CHECK (channel IN ('EMAIL', 'SMS', 'TELEGRAM', 'PUSH', 'WEBHOOK'));
+            ALTER TABLE deliveries ADD CONSTRAINT deliveries_shape_check CHECK (CASE WHEN channel = 'WEBHOOK'
+                THEN endpoint_id IS NOT NULL AND webhook_id IS NOT NULL AND payload IS NOT NULL
+                ELSE notification_id IS NOT NULL AND user_id IS NOT NULL END);
+            CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, id) WHERE endpoint_id IS NOT NULL;
+            CREATE INDEX deliveries_webhook_failed ON deliveries (endpoint_id, created_at)
+                WHERE endpoint_id IS NOT NULL AND status = 'FAILED';
+
+            CREATE TABLE webhook_attempts (
+                id              bigserial PRIMARY KEY,
+                delivery_id     bigint NOT NULL REFERENCES deliveries ON DELETE CASCADE,
+                attempted_at    timestamptz NOT NULL DEFAULT now(),
+                status_code     integer,
+                response        text NOT NULL DEFAULT '',
+                error           text,
+                duration_ms     integer NOT NULL,
+                next_retry_at   timestamptz
+            );
+            CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
+            """),
         // Scheduled events: the event as the event statement reads it, kept until `send_at`; the
         // scheduler claims due rows with a lease (SKIP LOCKED), and the idempotency key makes a
         // row sent twice one event.

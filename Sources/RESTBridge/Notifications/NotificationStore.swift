@@ -88,16 +88,21 @@ public struct NotificationStore: Sendable {
                 WITH read AS (
                     UPDATE notifications SET is_read = true, read_at = now(), status = 'READ'
                     WHERE recipient_id = $1 AND NOT is_read AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
-                    RETURNING id),
+                    RETURNING id, notification_type),
                 cancelled AS (
                     UPDATE deliveries d SET status = 'CANCELLED', last_error = 'read', updated_at = now()
-                    FROM read WHERE d.notification_id = read.id AND d.send_if = 'unread' AND d.status IN ('PENDING', 'RETRY'))
+                    FROM read WHERE d.notification_id = read.id AND d.send_if = 'unread' AND d.status IN ('PENDING', 'RETRY')),
+                webhooks AS (\(Self.readWebhooks))
                 SELECT id FROM read
                 """, [String(userID), idArray])
             let announcements = try connection.executePrepared("""
-                INSERT INTO announcement_reads (notification_id, user_id)
-                SELECT id, $1 FROM notifications WHERE recipient_id IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
-                ON CONFLICT DO NOTHING RETURNING notification_id AS id
+                WITH read AS (
+                    INSERT INTO announcement_reads (notification_id, user_id)
+                    SELECT id, $1 FROM notifications WHERE recipient_id IS NULL AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[]))
+                    ON CONFLICT DO NOTHING RETURNING notification_id AS id,
+                        (SELECT notification_type FROM notifications WHERE id = notification_id)),
+                webhooks AS (\(Self.readWebhooks))
+                SELECT id FROM read
                 """, [String(userID), idArray])
             let unread = try connection.executePrepared(
                 "SELECT \(Self.unreadCount(of: "$1::bigint")) AS n", [String(userID)])
@@ -105,6 +110,13 @@ public struct NotificationStore: Sendable {
             return (changed, unread.first?.int("n") ?? 0)
         }
     }
+
+    /// `notification.read` webhooks for the rows `read` (id, notification_type) of user `$1`,
+    /// written in the statement that marks them read.
+    static let readWebhooks = WebhookOutbox.insert(type: "'notification.read'", data: """
+        jsonb_build_object('notification_id', c.id, 'user_id', $1::bigint, 'notification_type', c.notification_type,
+            'read_at', hub_iso(now()))
+        """, from: "read c")
 
     /// A notification as `userID` sees it; `owner` tells whether it is theirs (or an announcement).
     public func find(id: Int64, for userID: Int64) async throws -> (StoredNotification, owner: Bool)? {

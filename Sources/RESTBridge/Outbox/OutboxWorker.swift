@@ -24,7 +24,12 @@ public final class OutboxWorker: Sendable {
         public var idleMillis = 250
         public var workersPerChannel = 2
         /// Sends per second per channel, shared by that channel's workers (Telegram allows ~30/s).
-        public var ratePerSecond: [DeliveryChannel: Int] = [.email: 50, .telegram: 25, .sms: 10, .push: 200]
+        public var ratePerSecond: [DeliveryChannel: Int] = [.email: 50, .telegram: 25, .sms: 10, .push: 200, .webhook: 200]
+        /// Channels retried on a fixed schedule instead of exponential back-off: the delay after
+        /// each failed attempt (milliseconds, jittered ±10%); attempts are one more than its length.
+        public var retrySchedules: [DeliveryChannel: [Int64]] = [.webhook: OutboxWorker.webhookSchedule]
+        /// A webhook endpoint whose deliveries have all failed for this long is disabled.
+        public var webhookDisableAfterMillis: Int64 = 5 * 86_400_000
 
         public init() {}
     }
@@ -33,6 +38,9 @@ public final class OutboxWorker: Sendable {
     /// Whether a user had a session at any time since a moment (Unix milliseconds): the `offline`
     /// escalation condition. Set once the channel hub exists; before that no session exists.
     public typealias ConnectedSince = @Sendable (_ userID: Int64, _ sinceMillis: Int64) -> Bool
+
+    /// Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+    public static let webhookSchedule: [Int64] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]
 
     private let url: String
     let configuration: Configuration
@@ -98,6 +106,14 @@ public final class OutboxWorker: Sendable {
         var category = ""
         /// What a PUSH delivery also needs: the notification's fields and its subscription.
         var push: PushFields?
+        /// A WEBHOOK delivery's endpoint and message (no notification, no user: ids 0).
+        var webhook: WebhookFields?
+    }
+
+    struct WebhookFields {
+        let endpointID: Int64
+        /// nil when the endpoint is disabled.
+        let message: WebhookMessage?
     }
 
     struct PushFields {
@@ -138,13 +154,17 @@ public final class OutboxWorker: Sendable {
     private func send(_ claimed: [Claimed], _ channel: DeliveryChannel, _ driver: DeliveryDriver,
                       on connection: PostgresConnection) throws
     {
-        let answers = Locked<[(Int, DeliveryOutcome)]>([])
+        let answers = Locked<[(Int, DeliveryOutcome, DeliveryAttempt?)]>([])
         let answered = DispatchSemaphore(value: 0)
         var remaining = claimed.count
         func recordAnswers() throws {
-            for (index, outcome) in answers.withLock({ list in defer { list.removeAll() }; return list }) {
+            for (index, outcome, attempt) in answers.withLock({ list in defer { list.removeAll() }; return list }) {
                 remaining -= 1
-                try record(claimed[index], channel, outcome, on: connection)
+                if channel == .webhook {
+                    try recordWebhook(claimed[index], outcome, attempt, on: connection)
+                } else {
+                    try record(claimed[index], channel, outcome, on: connection)
+                }
             }
         }
         for (index, row) in claimed.enumerated() {
@@ -154,8 +174,8 @@ public final class OutboxWorker: Sendable {
                 continue
             }
             waitForRate(channel)
-            driver.send(delivery(row, channel)) { outcome in
-                answers.withLock { $0.append((index, outcome)) }
+            driver.sendReporting(delivery(row, channel)) { outcome, attempt in
+                answers.withLock { $0.append((index, outcome, attempt)) }
                 answered.signal()
             }
             try recordAnswers()
@@ -209,6 +229,8 @@ public final class OutboxWorker: Sendable {
 
     private func delivery(_ row: Claimed, _ channel: DeliveryChannel) -> Delivery {
         switch channel {
+        case .webhook:
+            return .webhook(row.webhook?.message)
         case .push:
             guard let fields = row.push, let subscription = fields.subscription else { return .push(nil) }
             let payload = WebPushMessage.payload(id: row.notificationID, type: fields.type, title: row.title,
@@ -232,16 +254,9 @@ public final class OutboxWorker: Sendable {
     }
 
     private func claim(_ channel: DeliveryChannel, on connection: PostgresConnection) throws -> [Claimed] {
+        if channel == .webhook { return try claimWebhooks(on: connection) }
         let result = try connection.executePrepared("""
-            WITH claimed AS (
-                UPDATE deliveries d SET status = 'SENDING', attempts = d.attempts + 1, updated_at = now(),
-                    available_at = now() + make_interval(secs => $3::double precision / 1000)
-                WHERE d.id IN (
-                    SELECT id FROM deliveries
-                    WHERE channel = $1 AND status IN ('PENDING', 'RETRY', 'SENDING') AND available_at <= now()
-                        AND digest IS NULL
-                    ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-                RETURNING d.id, d.notification_id, d.user_id, d.destination, d.attempts, d.send_if, d.step_after)
+            \(Self.claimed(returning: "d.id, d.notification_id, d.user_id, d.destination, d.attempts, d.send_if, d.step_after"))
             SELECT c.id, c.notification_id, c.user_id, c.destination, c.attempts, c.send_if, c.step_after, n.is_read,
                 n.title, n.message,
                 COALESCE(p.language, u.language) AS language, n.notification_type, n.priority,
@@ -283,6 +298,23 @@ public final class OutboxWorker: Sendable {
         }
     }
 
+    /// The CTE `claimed` every claim starts with: due rows of channel `$1`, at most `$2`, leased
+    /// for `$3` ms (a lease that ran out makes a SENDING row due again; rows held for a digest are
+    /// not claimed here), with `columns` of each.
+    static func claimed(returning columns: String) -> String {
+        """
+        WITH claimed AS (
+            UPDATE deliveries d SET status = 'SENDING', attempts = d.attempts + 1, updated_at = now(),
+                available_at = now() + make_interval(secs => $3::double precision / 1000)
+            WHERE d.id IN (
+                SELECT id FROM deliveries
+                WHERE channel = $1 AND status IN ('PENDING', 'RETRY', 'SENDING') AND available_at <= now()
+                    AND digest IS NULL
+                ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+            RETURNING \(columns))
+        """
+    }
+
     func record(_ row: Claimed, _ channel: DeliveryChannel, _ outcome: DeliveryOutcome,
                         on connection: PostgresConnection) throws
     {
@@ -291,22 +323,27 @@ public final class OutboxWorker: Sendable {
         case .delivered(let providerID):
             kind = "delivered"
             try connection.executePrepared("""
-                UPDATE deliveries SET status = 'DELIVERED', provider_id = $2, last_error = NULL, updated_at = now() WHERE id = $1
+                WITH d AS (UPDATE deliveries SET status = 'DELIVERED', provider_id = $2, last_error = NULL, updated_at = now()
+                    WHERE id = $1 RETURNING id, notification_id, user_id, channel)
+                \(WebhookOutbox.insert(type: "'notification.delivered'", data: WebhookOutbox.deliveryData("d"), from: "d"))
                 """, [String(row.id), providerID])
             try connection.executePrepared(
                 "UPDATE notifications SET status = 'DELIVERED' WHERE id = $1 AND status = 'SENT'", [String(row.notificationID)])
-        case .retry(let after, let reason) where row.attempts < configuration.maxAttempts:
+        case .retry(let after, let reason) where row.attempts < maxAttempts(channel):
             kind = "retry"
-            let delay = max(Int64(after * 1000), backoff(attempt: row.attempts))
+            let delay = max(Int64(after * 1000), backoff(attempt: row.attempts, channel: channel))
             try connection.executePrepared("""
                 UPDATE deliveries SET status = 'RETRY', last_error = $2, updated_at = now(),
                     available_at = now() + make_interval(secs => $3::double precision / 1000) WHERE id = $1
                 """, [String(row.id), String(reason.prefix(500)), String(delay)])
         case .retry(_, let reason), .failed(let reason):
             kind = "failed"
-            try connection.executePrepared(
-                "UPDATE deliveries SET status = 'FAILED', last_error = $2, updated_at = now() WHERE id = $1",
-                [String(row.id), String(reason.prefix(500))])
+            try connection.executePrepared("""
+                WITH d AS (UPDATE deliveries SET status = 'FAILED', last_error = $2, updated_at = now()
+                    WHERE id = $1 RETURNING id, notification_id, user_id, channel, last_error)
+                \(WebhookOutbox.insert(type: "'notification.failed'", data: WebhookOutbox.deliveryData("d", reason: "d.last_error"),
+                                       from: "d"))
+                """, [String(row.id), String(reason.prefix(500))])
             // The notification failed when every one of its deliveries did (and it was not read meanwhile).
             try connection.executePrepared("""
                 UPDATE notifications n SET status = 'FAILED' WHERE n.id = $1 AND n.status = 'SENT'
@@ -328,8 +365,18 @@ public final class OutboxWorker: Sendable {
                                  ("outcome", .string(kind)), ("attempt", .int(Int64(row.attempts)))])
     }
 
-    /// Exponential back-off with "equal jitter": half fixed, half random.
-    func backoff(attempt: Int) -> Int64 {
+    /// Attempts before a delivery of `channel` fails for good.
+    func maxAttempts(_ channel: DeliveryChannel) -> Int {
+        configuration.retrySchedules[channel].map { $0.count + 1 } ?? configuration.maxAttempts
+    }
+
+    /// The delay after failed attempt number `attempt`: the channel's schedule ±10%, or
+    /// exponential back-off with "equal jitter" (half fixed, half random).
+    func backoff(attempt: Int, channel: DeliveryChannel? = nil) -> Int64 {
+        if let schedule = channel.flatMap({ configuration.retrySchedules[$0] }), !schedule.isEmpty {
+            let base = schedule[min(max(attempt, 1), schedule.count) - 1]
+            return max(0, base + Int64.random(in: -(base / 10)...(base / 10)))
+        }
         let ceiling = min(configuration.retryMaxMillis, configuration.retryBaseMillis << Int64(min(attempt - 1, 20)))
         return ceiling / 2 + Int64.random(in: 0...max(1, ceiling / 2))
     }

@@ -51,7 +51,7 @@ public struct EventParser: Sendable {
         } else if let entry {
             title = entry.render(\.title, placeholders)
             message = entry.render(\.message, placeholders)
-        } else if !type.isEmpty {
+        } else if !type.isEmpty && Self.hasRecipients(body.object["recipients"]) {
             errors.add(prefix + "type", "Unknown event type; add it to the catalogue or give title and message.")
         }
         var priority = entry.flatMap { Priority(parsing: $0.priority) } ?? .medium
@@ -74,15 +74,24 @@ public struct EventParser: Sendable {
         } else if let entry {
             event.escalation = EscalationStep.applying(entry.escalation, to: priority)
         }
+        // Recipients are optional: an event without any (`enrollment.created`) stores no
+        // notification and exists for the webhook endpoints subscribed to its type.
         if let recipients = body.object["recipients"] as? [String: Any] {
             event.recipients = Self.recipients(recipients, prefix: prefix + "recipients.", &errors)
-        } else {
-            errors.add(prefix + "recipients", "Give recipients: {users, rooms, roles, guardians_of, all}.")
-        }
-        if errors.fields.count == before && event.recipients.isEmpty {
-            errors.add(prefix + "recipients", "Name at least one recipient (users, rooms, roles, guardians_of or all).")
+        } else if body.has("recipients") {
+            errors.add(prefix + "recipients", "Give recipients: {users, rooms, roles, guardians_of, all}, or leave them out.")
         }
         return errors.fields.count == before ? event : nil
+    }
+
+    /// Does the event name anyone (so its notification needs a title and message)?
+    private static func hasRecipients(_ value: Any?) -> Bool {
+        guard let object = value as? [String: Any] else { return false }
+        return object.contains { key, value in
+            if value is NSNull || !["users", "rooms", "roles", "guardians_of", "all"].contains(key) { return false }
+            if key == "all" { return JSONNumber.bool(value) != false }
+            return (value as? [Any])?.isEmpty != true
+        }
     }
 
     /// `{events: [...]}`: 1 to 1,000 events, every one valid, or nothing is stored.

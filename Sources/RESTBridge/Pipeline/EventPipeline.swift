@@ -11,7 +11,8 @@ import Hub
 ///
 /// Seams for what comes next: a scheduled event is an `EventRequest` kept until its time and then
 /// given to `accept`; an extra channel is one more outbox column in `EventStore`; an event for
-/// webhooks only has empty `Recipients` and stores no notification.
+/// webhooks only has empty `Recipients` and stores no notification (its webhook messages are
+/// written by the same statement).
 public final class EventPipeline: Sendable {
     /// What an accepted event became, as the events endpoints answer it.
     public struct Result: Sendable {
@@ -19,6 +20,8 @@ public final class EventPipeline: Sendable {
         public let notificationIDs: [Int64]
         public let duplicate: Bool
         public let deliveriesQueued: Int
+        /// Webhook messages queued by the batch this event was stored in.
+        let webhooksInBatch: Int
         /// The new notifications as stored (empty for a duplicate).
         public let notifications: [StoredNotification]
     }
@@ -33,7 +36,7 @@ public final class EventPipeline: Sendable {
         batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: EventParser.maxEventsPerRequest, cost: { $0.count },
                           isolateFailures: true, afterBatch: { Self.push($0.flatMap { $0 }, hub: hub) }) { connection, groups in
             let results = try Self.store(groups.flatMap { $0 }, digestWindowSeconds: digestWindowSeconds, on: connection)
-            if results.contains(where: { $0.deliveriesQueued > 0 }) { onQueued() }
+            if results.contains(where: { $0.deliveriesQueued > 0 || $0.webhooksInBatch > 0 }) { onQueued() }
             var rest = results[...]
             return groups.map { group in
                 defer { rest = rest.dropFirst(group.count) }
@@ -65,6 +68,7 @@ public final class EventPipeline: Sendable {
                                   notificationIDs: outcome.duplicate ? outcome.existingIDs : notifications.map(\.id),
                                   duplicate: outcome.duplicate,
                                   deliveriesQueued: outcome.notifications.reduce(0) { $0 + $1.queuedDeliveries },
+                                  webhooksInBatch: outcome.webhooksInBatch,
                                   notifications: notifications))
         }
         return results

@@ -17,6 +17,8 @@ struct EventStore: Sendable {
         let existingIDs: [Int64]
         /// When the notifications were created (the transaction's time), ISO 8601.
         let createdAt: String
+        /// Webhook messages the whole batch queued (the same for each of its events).
+        var webhooksInBatch = 0
     }
 
     /// A notification as the statement answers it: what the pipeline does not already know.
@@ -120,6 +122,7 @@ struct EventStore: Sendable {
         var events = [(id: Int64, duplicate: Bool)](repeating: (0, false), count: count)
         var notifications = [[NewRow]](repeating: [], count: count)
         var createdAt = ""
+        var webhooks = 0
         for row in rows {
             guard let ord = row.int("ord"), ord >= 1, ord <= count else { continue }
             if let id = row.int("id") {
@@ -129,12 +132,13 @@ struct EventStore: Sendable {
             } else {
                 events[ord - 1] = (Int64(row.int("event_id") ?? 0), row.bool("duplicate") ?? false)
                 if let now = row.string("created_at") { createdAt = now }
+                if let count = row.int("webhooks") { webhooks = count }
             }
         }
         return (0..<count).map { index in
             Stored(eventID: events[index].id, duplicate: events[index].duplicate,
                    notifications: notifications[index].sorted { $0.id < $1.id }, existingIDs: [],
-                   createdAt: createdAt)
+                   createdAt: createdAt, webhooksInBatch: webhooks)
         }
     }
 
@@ -159,7 +163,8 @@ struct EventStore: Sendable {
     /// such channel, due after quiet hours unless URGENT; a channel in an escalation step is due
     /// `after` seconds later, with the step's condition; a LOW or MEDIUM email or Telegram message
     /// for a user with a digest is held until the window's end, `$2` seconds wide in tests),
-    /// `announcements` (`all`: stored once).
+    /// `announcements` (`all`: stored once), `webhooks` (a message per event and endpoint
+    /// subscribed to its type: an event with no recipients exists for these alone).
     /// PUSH is the one channel on by default (a user without preferences gets it) and the one with
     /// several rows per notification (one per browser subscription, its id as the destination);
     /// while nobody has a subscription it costs one probe of an empty table per statement, then
@@ -263,15 +268,20 @@ struct EventStore: Sendable {
                 message_french, data, event_id, related_object_type, related_object_id, requires_action
             FROM fresh WHERE everyone ORDER BY ord
             RETURNING id, event_id, delivery_method
+        ),
+        webhooks AS (
+            \(WebhookOutbox.insert(type: "f.event_type", data: "f.data", from: "fresh f"))
+            RETURNING id
         )
         SELECT i.ord, n.id AS event_id, n.id IS NULL AS duplicate, hub_iso(now()) AS created_at, NULL::bigint AS id,
-            NULL::bigint AS recipient_id, NULL AS language, NULL AS delivery_method
+            NULL::bigint AS recipient_id, NULL AS language, NULL AS delivery_method,
+            (SELECT count(*) FROM webhooks) AS webhooks
         FROM input i LEFT JOIN new_events n ON n.id = i.event_id
         UNION ALL
-        SELECT f.ord, f.event_id, false, NULL, p.id, p.recipient_id, p.language, p.delivery_method
+        SELECT f.ord, f.event_id, false, NULL, p.id, p.recipient_id, p.language, p.delivery_method, NULL
         FROM personal p JOIN fresh f ON f.event_id = p.event_id
         UNION ALL
-        SELECT f.ord, f.event_id, false, NULL, a.id, NULL, NULL, a.delivery_method
+        SELECT f.ord, f.event_id, false, NULL, a.id, NULL, NULL, a.delivery_method, NULL
         FROM announcements a JOIN fresh f ON f.event_id = a.event_id
         """
 }

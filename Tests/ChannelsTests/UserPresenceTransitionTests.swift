@@ -1,0 +1,42 @@
+import Testing
+@testable import Channels
+
+/// The user-level transitions presence webhooks are written from, with a fake clock: online at the
+/// first session, offline once when the last one has been gone for the grace, nothing for a reload.
+@Suite struct UserPresenceTransitionTests {
+    @Test func onlineAtTheFirstSessionOnly() {
+        var tracker = PresenceTracker(graceMillis: 5000)
+        let first = tracker.connect(1, session: .named("a1"), now: 0)
+        let secondTab = tracker.connect(1, session: .named("a2"), now: 10)
+        let other = tracker.connect(2, session: .named("o1"), now: 20)
+        #expect(first && !secondTab && other, "a second tab is no transition")
+    }
+
+    @Test func offlineOnceAfterTheGraceWhenTheLastTabCloses() {
+        var tracker = PresenceTracker(graceMillis: 5000)
+        tracker.connect(1, session: .named("a1"), now: 0)
+        tracker.connect(1, session: .named("a2"), now: 0)
+        tracker.disconnect(1, session: .named("a1"), now: 1000)
+        _ = tracker.expire(now: 10_000)
+        #expect(tracker.takeWentOffline().isEmpty, "one tab is still open")
+        tracker.disconnect(1, session: .named("a2"), now: 11_000)
+        _ = tracker.expire(now: 15_999)
+        #expect(tracker.takeWentOffline().isEmpty, "within the grace")
+        _ = tracker.expire(now: 16_000)
+        #expect(tracker.takeWentOffline() == [1])
+        _ = tracker.expire(now: 99_000)
+        #expect(tracker.takeWentOffline().isEmpty, "once")
+        let again = tracker.connect(1, session: .named("a3"), now: 100_000)
+        #expect(again, "online again after being offline")
+    }
+
+    @Test func reloadWithinTheGraceIsNoTransition() {
+        var tracker = PresenceTracker(graceMillis: 5000)
+        tracker.connect(1, session: .named("a1"), now: 0)
+        tracker.disconnect(1, session: .named("a1"), now: 1000)
+        let back = tracker.connect(1, session: .named("a2"), now: 3000)
+        #expect(!back, "back within the grace: still online")
+        _ = tracker.expire(now: 50_000)
+        #expect(tracker.takeWentOffline().isEmpty)
+    }
+}
