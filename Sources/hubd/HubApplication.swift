@@ -12,6 +12,9 @@ struct HubApplication {
     let pool: DatabasePool?
     let catalogue: EventCatalogue
     let outbox: OutboxWorker?
+    /// The cross-node bus (HUB_BUS=postgres with a database), started once the hub exists.
+    let bus: PostgresBus?
+    let hubBox = Locked<ChannelHub?>(nil)
     let metrics = Metrics()
     /// Set once the server exists (the /metrics route reads the connection count through it).
     let connectionCount = ConnectionCountBox()
@@ -22,6 +25,29 @@ struct HubApplication {
         self.logger = logger
         pool = configuration.databaseURL.map { DatabasePool(url: $0, workers: configuration.databasePoolSize) }
         outbox = try Self.makeOutbox(configuration, logger: logger)
+        if let url = configuration.databaseURL, configuration.bus == "postgres" {
+            var settings = PostgresBus.Settings(url: url, nodeID: configuration.nodeID)
+            settings.leaseMillis = Int64(configuration.nodeLeaseMillis)
+            settings.pollMillis = Int64(configuration.busPollMillis)
+            settings.listen = configuration.busListen
+            bus = PostgresBus(settings: settings, logger: logger)
+        } else {
+            bus = nil
+        }
+    }
+
+    /// Joins the cluster: registers the node's lease, learns the other nodes' presence, starts
+    /// reading the bus (after the migrations and the router, before serving).
+    func startBus(address: String) throws {
+        guard let bus, let hub = hubBox.withLock({ $0 }) else { return }
+        try bus.start(hub: hub)
+        logger.info("bus started", [("node", .string(configuration.nodeID)), ("address", .string(address)),
+                                    ("listen", .bool(configuration.busListen))])
+    }
+
+    /// SIGTERM: the other nodes learn at once that this node's sessions are gone.
+    func stopBus() {
+        bus?.stop()
     }
 
     /// Applies the migrations, waiting up to 30 s for PostgreSQL to accept connections.
@@ -114,7 +140,8 @@ struct HubApplication {
 
     func makeRouter() -> Router {
         var router = Router()
-        HealthRoutes.register(on: &router, probe: pool.map(DatabaseProbe.init))
+        HealthRoutes.register(on: &router, probe: pool.map(DatabaseProbe.init),
+                              cluster: pool.map { _ in HealthRoutes.Cluster(nodeID: configuration.nodeID, bus: bus) })
         if pool == nil {
             let counts = connectionCount
             MetricsRoutes.register(on: &router, sources: .init(metrics: metrics, connections: { counts.value }, hub: nil,
@@ -151,18 +178,22 @@ struct HubApplication {
             channel.authTimeoutMillis = Int64(configuration.authTimeout) * 1000
             channel.maxMessageBytes = min(configuration.maxMessageBytes, 1 << 20)
             let hub = ChannelHub(loopCount: configuration.threads, configuration: channel,
-                                 dependencies: ChannelWiring.dependencies(context: context, store: store))
+                                 dependencies: ChannelWiring.dependencies(context: context, store: store),
+                                 bus: bus ?? InProcessBus())
+            hubBox.withLock { $0 = hub }
             NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins))
             let outbox = self.outbox
             outbox?.checkPresence { [hub] userID, since in hub.wasConnected(userID, sinceMillis: since) }
-            let pipeline = EventPipeline(pool: pool, hub: hub, digestWindowSeconds: configuration.digestWindowSeconds,
+            let pipeline = EventPipeline(pool: pool, hub: hub, digestWindowSeconds: configuration.digestWindowSeconds, bus: bus,
                                          onQueued: { [outbox] in outbox?.wake() })
             NotificationRoutes.register(on: &router, context: context, store: store, hub: hub, pipeline: pipeline)
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
             let counts = connectionCount
-            MetricsRoutes.register(on: &router, sources: .init(
-                metrics: metrics, connections: { counts.value }, hub: hub, pool: pool,
-                outboxOutcomes: { outbox?.outcomeCounts ?? [:] }))
+            var sources = MetricsRoutes.Sources(metrics: metrics, connections: { counts.value }, hub: hub, pool: pool,
+                                                outboxOutcomes: { outbox?.outcomeCounts ?? [:] })
+            sources.bus = bus
+            sources.nodeID = configuration.nodeID
+            MetricsRoutes.register(on: &router, sources: sources)
             PreferencesRoutes.register(on: &router, context: context)
             PushRoutes.register(on: &router, context: context, settings: configuration.vapid.map { vapid in
                 PushSettings(publicKey: vapid.publicKeyBase64URL, allowHTTP: configuration.pushAllowHTTP)

@@ -51,6 +51,13 @@ struct HubConfiguration {
     var vapidKey: P256Key?
     var vapidSubject: String?
     var pushAllowHTTP = false
+    /// The cross-node bus: "postgres" (the default with a database) or "memory" (one node).
+    var bus = "postgres"
+    /// This node's name in the cluster: host name plus pid unless set.
+    var nodeID = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+    var nodeLeaseMillis = 15_000
+    var busPollMillis = 1_000
+    var busListen = true
 
     struct Setting {
         let name: String
@@ -110,6 +117,13 @@ struct HubConfiguration {
         Setting(name: "HUB_VAPID_SUBJECT", help: "Web Push contact, mailto: or https: (needed with the key)",
                 defaultText: "unset"),
         Setting(name: "HUB_PUSH_ALLOW_HTTP", help: "accept http:// push endpoints (tests only) (1/0)", defaultText: "0"),
+        Setting(name: "HUB_BUS", help: "cross-node bus: postgres (several nodes on one database) or memory (one node)",
+                defaultText: "postgres with a database"),
+        Setting(name: "HUB_NODE_ID", help: "this node's name in the cluster", defaultText: "host name-pid"),
+        Setting(name: "HUB_NODE_LEASE_MS", help: "a node silent this long is gone (its presence ends), ms", defaultText: "15000"),
+        Setting(name: "HUB_BUS_POLL_MS", help: "bus poll backstop while LISTEN works, ms", defaultText: "1000"),
+        Setting(name: "HUB_BUS_LISTEN", help: "LISTEN for bus wake-ups (0: poll only, behind a transaction pooler) (1/0)",
+                defaultText: "1"),
     ]
 
     struct ConfigurationError: Error, CustomStringConvertible {
@@ -244,6 +258,7 @@ struct HubConfiguration {
         config.presenceGraceMillis = try reader.int("HUB_PRESENCE_GRACE_MS", 0...600_000) ?? config.presenceGraceMillis
         config.rateLimitLogin = try reader.int("HUB_RATE_LIMIT_LOGIN", 1...10_000_000) ?? config.rateLimitLogin
         try readPush(reader, into: &config)
+        try readBus(reader, into: &config)
         do {
             _ = try SocketAddress.resolve(host: config.host, port: config.port)
         } catch {
@@ -272,6 +287,25 @@ struct HubConfiguration {
             throw ConfigurationError(description: "HUB_VAPID_SUBJECT (mailto: or https:) is required with HUB_VAPID_PRIVATE_KEY")
         }
         config.pushAllowHTTP = try reader.bool("HUB_PUSH_ALLOW_HTTP") ?? false
+    }
+
+    /// HUB_BUS, HUB_NODE_ID, HUB_NODE_LEASE_MS, HUB_BUS_POLL_MS, HUB_BUS_LISTEN.
+    private static func readBus(_ reader: Reader, into config: inout HubConfiguration) throws(ConfigurationError) {
+        if let bus = reader.string("HUB_BUS") {
+            guard bus == "postgres" || bus == "memory" else {
+                throw ConfigurationError(description: "HUB_BUS must be postgres or memory, not \"\(bus)\"")
+            }
+            config.bus = bus
+        }
+        if let node = reader.string("HUB_NODE_ID") {
+            guard node.utf8.count <= 100, node.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
+                throw ConfigurationError(description: "HUB_NODE_ID must be 1 to 100 printable ASCII characters without spaces")
+            }
+            config.nodeID = node
+        }
+        config.nodeLeaseMillis = try reader.int("HUB_NODE_LEASE_MS", 300...600_000) ?? config.nodeLeaseMillis
+        config.busPollMillis = try reader.int("HUB_BUS_POLL_MS", 10...60_000) ?? config.busPollMillis
+        config.busListen = try reader.bool("HUB_BUS_LISTEN") ?? true
     }
 
     private struct Reader {
