@@ -40,7 +40,7 @@ struct HubApplication {
     /// reading the bus (after the migrations and the router, before serving).
     func startBus(address: String) throws {
         guard let bus, let hub = hubBox.withLock({ $0 }) else { return }
-        try bus.start(hub: hub)
+        try bus.start(hub: hub, address: address)
         logger.info("bus started", [("node", .string(configuration.nodeID)), ("address", .string(address)),
                                     ("listen", .bool(configuration.busListen))])
     }

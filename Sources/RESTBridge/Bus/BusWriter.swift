@@ -30,7 +30,7 @@ final class BusWriter: @unchecked Sendable {
         try connection.executePrepared("""
             INSERT INTO hub_nodes (node_id, lease_until, address) VALUES ($1, now() + $2::bigint * interval '1 millisecond', $3)
             ON CONFLICT (node_id) DO UPDATE SET lease_until = excluded.lease_until, address = excluded.address, started_at = now()
-            """, [node, String(bus.settings.leaseMillis), bus.settings.address])
+            """, [node, String(bus.settings.leaseMillis), bus.address.withLock { $0 }])
         let horizon = try connection.executePrepared("SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon")
             .first?.string("horizon") ?? "0"
         // Read after the starting point is taken: a change committed meanwhile is in both, and
@@ -141,7 +141,7 @@ final class BusWriter: @unchecked Sendable {
                 try connection.executePrepared("""
                     INSERT INTO hub_nodes (node_id, lease_until, address) VALUES ($1, now() + $2::bigint * interval '1 millisecond', $3)
                     ON CONFLICT (node_id) DO UPDATE SET lease_until = excluded.lease_until
-                    """, [node, String(bus.settings.leaseMillis), bus.settings.address])
+                    """, [node, String(bus.settings.leaseMillis), bus.address.withLock { $0 }])
                 bus.shareAllPresence()
             }
             try endLeases(including: nil, on: connection)

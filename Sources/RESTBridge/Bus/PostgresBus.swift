@@ -25,8 +25,6 @@ public final class PostgresBus: ChannelBus, Sendable {
         public var retentionSeconds = 600
         /// Items waiting for PostgreSQL at most (while it is down); the oldest go first past it.
         public var maxQueued = 200_000
-        /// How other nodes and operators reach this one (shown in health).
-        public var address: String?
 
         public init(url: String, nodeID: String) {
             self.url = url
@@ -65,6 +63,8 @@ public final class PostgresBus: ChannelBus, Sendable {
     public let onTransitions = Locked<(@Sendable (_ online: [Int64], _ offline: [Int64]) -> Void)?>(nil)
     private let running = Atomic<Int>(0)
     private let hubBox = Locked<ChannelHub?>(nil)
+    /// How operators reach this node (host:port, shown in the peers of health).
+    let address = Locked<String?>(nil)
     private let finished = DispatchSemaphore(value: 0)
 
     public init(settings: Settings, logger: Logger) {
@@ -143,8 +143,9 @@ public final class PostgresBus: ChannelBus, Sendable {
 
     /// Registers the node (after the migrations), learns the other nodes' presence, and starts
     /// the writer and the reader. Throws when PostgreSQL cannot be reached.
-    public func start(hub: ChannelHub) throws {
+    public func start(hub: ChannelHub, address: String? = nil) throws {
         hubBox.withLock { $0 = hub }
+        self.address.withLock { $0 = address }
         let writer = BusWriter(bus: self)
         let horizon = try writer.register()
         let reader = BusReader(bus: self, horizon: horizon)

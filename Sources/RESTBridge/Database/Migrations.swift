@@ -395,12 +395,17 @@ public enum Migrations {
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).
     public static func apply(on connection: PostgresConnection, migrations: [Migration] = all) throws -> [Int] {
+        // Under the lock too: nodes starting together on a new database raced on this CREATE
+        // (IF NOT EXISTS does not stop two creators; one failed on pg_type's unique index).
         try connection.executeScript("""
+            BEGIN;
+            SELECT pg_advisory_xact_lock(7468756201);
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version     integer PRIMARY KEY,
                 name        text NOT NULL,
                 applied_at  timestamptz NOT NULL DEFAULT now()
-            )
+            );
+            COMMIT
             """)
         var applied: [Int] = []
         for migration in migrations.sorted(by: { $0.version < $1.version }) {
