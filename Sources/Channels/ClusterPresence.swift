@@ -11,8 +11,6 @@ public struct ClusterPresence: Sendable {
 
     public private(set) var local: PresenceTracker
     private var remote: [String: RemoteNode] = [:]
-    /// Local online users as their rooms show them, for the offline change.
-    private var localMembers: [Int64: PresenceMember] = [:]
     /// When a user was last reported by another node (their clock is not ours: our time of receipt).
     private var remoteSeen: [Int64: Int64] = [:]
 
@@ -23,7 +21,6 @@ public struct ClusterPresence: Sendable {
     // MARK: This node's sessions
 
     public mutating func connect(_ member: PresenceMember, session: SessionID, now: Int64) -> [PresenceChange] {
-        localMembers[member.userID] = member
         return local.connect(member.userID, session: session, now: now) ? [PresenceChange(room: nil, member: member, present: true)] : []
     }
 
@@ -54,9 +51,9 @@ public struct ClusterPresence: Sendable {
             let leaves = diff.leaves.filter { !isPresentRemotely($0.userID, in: diff.room) }
             if !leaves.isEmpty { announce.append(PresenceDiff(room: diff.room, joins: [], leaves: leaves)) }
         }
+        // A user's own online state needs only the id (no name kept per idle session for it).
         for userID in offline where !local.isOnline(userID) {
-            let member = localMembers.removeValue(forKey: userID) ?? PresenceMember(userID: userID, name: "", role: "")
-            share.append(PresenceChange(room: nil, member: member, present: false))
+            share.append(PresenceChange(room: nil, member: PresenceMember(userID: userID, name: "", role: ""), present: false))
         }
         return (announce, share)
     }
@@ -66,8 +63,7 @@ public struct ClusterPresence: Sendable {
     public var localState: [PresenceChange] {
         var changes: [PresenceChange] = []
         for userID in local.onlineUsers {
-            let member = localMembers[userID] ?? PresenceMember(userID: userID, name: "", role: "")
-            changes.append(PresenceChange(room: nil, member: member, present: true))
+            changes.append(PresenceChange(room: nil, member: PresenceMember(userID: userID, name: "", role: ""), present: true))
         }
         for room in local.roomNames {
             for member in local.members(of: room) { changes.append(PresenceChange(room: room, member: member, present: true)) }
