@@ -186,24 +186,20 @@ public final class ChannelHub: @unchecked Sendable {
     }
 
     private func leaveLocally(userID: Int64, room: String) {
-        let mask = userLoops.withLock { $0[userID] ?? 0 }
-        for loop in loops.withLock({ $0 }) {
-            guard let loop, mask & (1 << UInt64(loop.index)) != 0 else { continue }
-            let registry = loop.index
-            loop.execute { [self] in
-                registries[registry].forEachSession(of: .user(userID)) { $0.removedFromRoom(room) }
-            }
-        }
+        forEachLocalSession(of: userID) { $0.removedFromRoom(room) }
     }
 
     private func closeLocally(userID: Int64, code: CloseCode) {
+        forEachLocalSession(of: userID) { $0.closeFromServer(code) }
+    }
+
+    /// Runs `body` on each of the user's sessions of this node, on the session's loop.
+    private func forEachLocalSession(of userID: Int64, _ body: @escaping @Sendable (Session) -> Void) {
         let mask = userLoops.withLock { $0[userID] ?? 0 }
         for loop in loops.withLock({ $0 }) {
             guard let loop, mask & (1 << UInt64(loop.index)) != 0 else { continue }
             let registry = loop.index
-            loop.execute { [self] in
-                registries[registry].forEachSession(of: .user(userID)) { $0.closeFromServer(code) }
-            }
+            loop.execute { [self] in registries[registry].forEachSession(of: .user(userID), body) }
         }
     }
 
