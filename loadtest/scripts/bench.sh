@@ -22,6 +22,7 @@ FIGURES=$(mktemp)
 PORT=${BENCH_PORT:-18090}
 SECRET=bench-secret-0123456789abcdef0123456789
 LT=.build/release/loadtest
+HUBD_PID=none
 
 start_hubd() {
     # SO_REUSEPORT would let a stray hubd on the same port take half the connections unseen.
@@ -35,7 +36,12 @@ start_hubd() {
     HUBD_PID=$!
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/health/" >/dev/null 2>&1 && return; sleep 0.1; done
 }
-stop_hubd() { kill "$HUBD_PID" 2>/dev/null || true; wait "$HUBD_PID" 2>/dev/null || true; }
+stop_hubd() {
+    [ "$HUBD_PID" = none ] && return
+    kill "$HUBD_PID" 2>/dev/null || true
+    wait "$HUBD_PID" 2>/dev/null || true
+    HUBD_PID=none
+}
 
 # start_cluster N settings…: N nodes on one database, ports PORT+1…PORT+N; NODES lists them.
 start_cluster() {
@@ -174,6 +180,8 @@ run() {
         scripts/pg-local.sh fresh-db hub_cluster >/dev/null
         start_hubd HUB_DATABASE_URL="$CURL" HUB_BUS=$bus HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 \
             HUB_RATE_LIMIT_USER=10000000
+        echo "One node, HUB_BUS=$bus:"
+        echo
         # shellcheck disable=SC2086
         run "single-$bus" targeted --port $PORT --connections "$SINGLE" --rate "$CRATE" --seconds "$CSECONDS" $CDB
         stop_hubd
