@@ -19,8 +19,10 @@ final class BusReader: @unchecked Sendable {
     private var listening = false
     private var warnedListen = false
     private var lostAt: Int64?
-    /// Backstop polls in a row that found rows no NOTIFY had announced.
+    /// Backstop polls that found rows no NOTIFY had announced, since the last NOTIFY.
     private var silentFinds = 0
+    /// LISTEN works but notifications do not arrive (see `noticeSilence`).
+    private var deaf = false
 
     init(bus: PostgresBus, horizon: String) {
         self.bus = bus
@@ -31,15 +33,24 @@ final class BusReader: @unchecked Sendable {
 
     func run() {
         var waitMillis: Int64 = 0
+        var relook: Int64 = 2
         while !bus.stopping.load(ordering: .sequentiallyConsistent) {
             do {
                 let connection = try connected()
                 var notified = false
                 if waitMillis > 0 { notified = try waitForNotification(on: connection, millis: waitMillis) }
+                let backstop = waitMillis >= settings.pollMillis
                 let (rows, waiting) = try read(on: connection)
-                noticeSilence(found: rows > 0, notified: notified, polled: waitMillis > 0)
-                // Rows of transactions still running wait for them: look again soon.
-                waitMillis = waiting ? 5 : (listening ? settings.pollMillis : settings.fallbackPollMillis)
+                noticeSilence(found: rows > 0, notified: notified, backstop: backstop)
+                // Rows of transactions still running wait for them: look again soon (2 ms, then
+                // doubling up to 100 ms while an older transaction runs on).
+                if waiting {
+                    waitMillis = relook
+                    relook = min(relook * 2, 100)
+                } else {
+                    waitMillis = listening && !deaf ? settings.pollMillis : settings.fallbackPollMillis
+                    relook = 2
+                }
             } catch {
                 if connection != nil || lostAt == nil {
                     bus.logger.warning("bus reader: connection lost; reconnecting (nothing is lost: reading resumes from the table)",
@@ -60,6 +71,7 @@ final class BusReader: @unchecked Sendable {
         if let connection { return connection }
         let fresh = try PostgresConnection(url: settings.url, applicationName: "hubd-bus-listen \(settings.nodeID)")
         listening = false
+        deaf = false
         if !settings.listen && !warnedListen {
             warnedListen = true
             bus.logger.warning("bus: LISTEN is off (HUB_BUS_LISTEN=0); polling every \(settings.fallbackPollMillis) ms")
@@ -95,23 +107,26 @@ final class BusReader: @unchecked Sendable {
         return try connection.drainNotifications() > 0
     }
 
-    /// Rows found by a backstop poll, three times in a row, that no NOTIFY announced: LISTEN does
+    /// Rows found by full backstop polls, three times without a NOTIFY in between: LISTEN does
     /// not work on this connection (a pooler that passes LISTEN but not notifications). Said once;
-    /// the reader then polls quickly.
-    private func noticeSilence(found: Bool, notified: Bool, polled: Bool) {
-        guard listening, polled, !notified else {
-            if notified { silentFinds = 0 }
+    /// the reader then polls quickly, and listens again as soon as a notification does arrive.
+    private func noticeSilence(found: Bool, notified: Bool, backstop: Bool) {
+        if notified {
+            silentFinds = 0
+            if deaf {
+                deaf = false
+                bus.set(mode: .listening)
+            }
             return
         }
-        guard found else { return }
+        guard listening, !deaf, backstop, found else { return }
         silentFinds += 1
-        if silentFinds >= 3 {
-            listening = false
-            bus.set(mode: .polling)
-            if !warnedListen {
-                warnedListen = true
-                bus.logger.warning("bus: rows arrive without NOTIFY (a pooler in transaction mode?); polling every \(settings.fallbackPollMillis) ms")
-            }
+        guard silentFinds >= 3 else { return }
+        deaf = true
+        bus.set(mode: .polling)
+        if !warnedListen {
+            warnedListen = true
+            bus.logger.warning("bus: rows arrive without NOTIFY (a pooler in transaction mode?); polling every \(settings.fallbackPollMillis) ms")
         }
     }
 
