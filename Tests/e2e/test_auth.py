@@ -306,7 +306,8 @@ def main():
         with Hubd(HUB_DATABASE_URL=DATABASE_URL) as again:
             line = next(json.loads(l) for l in again.lines if '"migrations"' in l)
             assert line["applied"] == "", line
-        assert psql("SELECT count(*) FROM schema_migrations") == psql("SELECT max(version) FROM schema_migrations")
+        # Every migration hubd knows is recorded once (versions may skip numbers taken by parallel work).
+        assert psql("SELECT count(*) FROM schema_migrations") == str(line["available"]), line
 
     def missing_database_url_is_not_configured():
         with Hubd() as bare:
