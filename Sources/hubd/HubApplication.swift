@@ -200,7 +200,7 @@ struct HubApplication {
             })
             GuardianRoutes.register(on: &router, context: context)
             AdminRoutes.register(on: &router, context: context, store: AdminStore(pool: pool), hub: hub,
-                                 node: .init(id: "\(ProcessInfo.processInfo.hostName):\(getpid())", version: HealthRoutes.version,
+                                 node: .init(id: configuration.nodeID, version: HealthRoutes.version,
                                              connections: { counts.value }),
                                  wakeOutbox: { outbox?.wake() })
             let parser = EventParser(catalogue: catalogue)
