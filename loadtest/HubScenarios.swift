@@ -19,7 +19,7 @@ enum HubScenarios {
     /// Starts the workers for `scenario` and waits until their sessions are connected.
     private static func startFleet(_ scenario: String, _ context: Context) throws -> (WorkerFleet, [SessionWorker.Ready], Double) {
         let options = context.options
-        let plan = WorkerFleet.plan(connections: options.connections, requested: options.processes)
+        let plan = WorkerFleet.plan(connections: options.connections, requested: options.processes, nodes: options.nodes.count)
         say("loadtest: \(plan.explanation)")
         let started = Date()
         let fleet = try WorkerFleet(scenario: scenario, arguments: options.forwarded, connections: options.connections,
@@ -78,6 +78,7 @@ enum HubScenarios {
         let result = fleet.collect()
         let elapsed = Double(max(result.lastReceiptNanos, start + 1) - start) / 1e9
         let latency = Percentiles(result.samples.micros), rest = publisher.answerTimes
+        let cluster = nodeFigures(fleet, options)
         report("fanout", [
             sessionsRow(result, options),
             ("events", options.rate > 0 ? "\(options.messages) at \(options.rate)/s" : "\(options.messages) posted at once"),
@@ -86,11 +87,11 @@ enum HubScenarios {
             ("deliveries per second", String(format: "%.0f", Double(result.received) / elapsed)),
             ("REST answer p50 / p99 ms", String(format: "%.3f / %.3f", rest.p50, rest.p99)),
             latencyRow(latency),
-        ] + (options.rate > 0 ? windowRows(result.samples, publisher, start, start + UInt64(Double(options.messages) / options.rate * 1e9)) : []),
+        ] + cluster.rows + (options.rate > 0 ? windowRows(result.samples, publisher, start, start + UInt64(Double(options.messages) / options.rate * 1e9)) : []),
         json: ["connections": result.connected, "events": options.messages, "rate": options.rate,
                   "deliveries": result.received, "deliveries_per_second": Double(result.received) / elapsed,
                   "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
-                  "rest_p99_ms": rest.p99, "processes": fleet.workers.count])
+                  "rest_p99_ms": rest.p99, "processes": fleet.workers.count].merging(cluster.json) { $1 })
     }
 
     /// `targeted`: N sessions; events to one random connected user each, posted at `--rate` per
@@ -116,6 +117,7 @@ enum HubScenarios {
         let result = fleet.collect()
         let latency = Percentiles(result.samples.micros), rest = publisher.answerTimes
         let windows = result.samples.windows(from: monotonicMillis(start), to: monotonicMillis(end), seconds: Options.window)
+        let cluster = nodeFigures(fleet, options)
         report("targeted", [
             sessionsRow(result, options),
             ("database", options.freshDatabase ? "emptied before the run (--fresh-database)" : "as found"),
@@ -124,12 +126,40 @@ enum HubScenarios {
             ("pushes received", "\(result.received)"),
             ("REST answer p50 / p99 ms", String(format: "%.3f / %.3f", rest.p50, rest.p99)),
             latencyRow(latency),
-        ] + windowRows(result.samples, publisher, start, end),
+        ] + cluster.rows + windowRows(result.samples, publisher, start, end),
         json: ["connections": result.connected, "posted": total, "accepted": publisher.accepted, "received": result.received,
                "events_per_second": Double(total) / elapsed, "rest_p50_ms": rest.p50, "rest_p99_ms": rest.p99,
                "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
                "worst_window_p99_ms": windows.map(\.1.p99).max() ?? 0, "windows": windows.count, "fresh_database": options.freshDatabase,
-               "processes": fleet.workers.count])
+               "processes": fleet.workers.count].merging(cluster.json) { $1 })
+    }
+
+    /// With `--nodes`: each node's sessions and latency, and, when events all go to one node
+    /// (`--post-to i`), the latency of the sessions on the other nodes (what crossed the bus).
+    static func nodeFigures(_ fleet: WorkerFleet, _ options: Options) -> (rows: [(String, String)], json: [String: Any]) {
+        guard !options.nodes.isEmpty else { return ([], [:]) }
+        let results = fleet.resultsByNode(options.nodes.count)
+        var rows: [(String, String)] = []
+        var nodes: [[String: Any]] = []
+        for (index, (node, result)) in zip(options.nodes, results).enumerated() {
+            let latency = Percentiles(result.samples.micros)
+            rows.append(("node \(index + 1) \(node.host):\(node.port)",
+                         String(format: "%d sessions, %d received, p50 / p99 / max %.3f / %.3f / %.3f ms",
+                                result.connected, result.received, latency.p50, latency.p99, latency.max)))
+            nodes.append(["node": "\(node.host):\(node.port)", "connections": result.connected, "received": result.received,
+                          "p50_ms": latency.p50, "p99_ms": latency.p99, "max_ms": latency.max])
+        }
+        var json: [String: Any] = ["nodes": nodes, "post_to": options.postTo]
+        if let posted = Int(options.postTo), posted >= 1, posted <= results.count, results.count > 1 {
+            let others = WorkerFleet.merge(results.enumerated().filter { $0.offset != posted - 1 }.map(\.element))
+            let latency = Percentiles(others.samples.micros)
+            rows.append(("sessions on the other nodes", String(format: "%d received, p50 / p99 / max %.3f / %.3f / %.3f ms",
+                                                               others.received, latency.p50, latency.p99, latency.max)))
+            json["other_nodes_p50_ms"] = latency.p50
+            json["other_nodes_p99_ms"] = latency.p99
+            json["other_nodes_received"] = others.received
+        }
+        return (rows, json)
     }
 
     /// `targeted --find-max`: steps of `--step-seconds` at rising rates (from `--rate`, ×1.25 a
@@ -278,16 +308,18 @@ final class Publisher: Sendable {
     }()
 
     private let client = HTTPClient(loop: Publisher.loop, timeouts: .init(responseMillis: 60_000), maxConnectionsPerHost: 64)
-    private let url: URL
-    private let bulkURL: URL
     private let window = LatencyRecorder.Box()
     private let headers: [(String, String)]
     private let times = LatencyRecorder()
     private let posted = Counter(), accepts = Counter(), refusals = Counter()
 
+    private let urls: [URL]
+    private let bulkURLs: [URL]
+    private let turn = Counter()
+
     init(options: Options) {
-        url = URL(string: "http://\(options.host):\(options.port)/api/v1/events/")!
-        bulkURL = URL(string: "http://\(options.host):\(options.port)/api/v1/events/bulk/")!
+        urls = options.postNodes.map { URL(string: "http://\($0.host):\($0.port)/api/v1/events/")! }
+        bulkURLs = options.postNodes.map { URL(string: "http://\($0.host):\($0.port)/api/v1/events/bulk/")! }
         headers = [("Authorization", "Api-Key \(options.serviceKey)"), ("Content-Type", "application/json")]
     }
 
@@ -295,7 +327,7 @@ final class Publisher: Sendable {
         let sent = MonotonicClock.nowNanos()
         let body = #"{"type":"system_alert","recipients":\#(recipients),"data":{"message":"load \#(sequence)","sent_ns":\#(sent)}}"#
         posted.add()
-        send(url, body, sent: sent)
+        send(next(urls), body, sent: sent)
     }
 
     /// One request to `events/bulk/` with an event for each of `users`.
@@ -305,7 +337,14 @@ final class Publisher: Sendable {
             #"{"type":"system_alert","recipients":{"users":[\#(user)]},"data":{"message":"bulk \#(sequence).\#(index)","sent_ns":\#(sent)}}"#
         }
         posted.add()
-        send(bulkURL, #"{"events":[\#(events.joined(separator: ","))]}"#, sent: sent)
+        send(next(bulkURLs), #"{"events":[\#(events.joined(separator: ","))]}"#, sent: sent)
+    }
+
+    /// The node of the next request: the one named by `--post-to`, or each in turn.
+    private func next(_ list: [URL]) -> URL {
+        guard list.count > 1 else { return list[0] }
+        turn.add()
+        return list[turn.current % list.count]
     }
 
     private func send(_ url: URL, _ body: String, sent: UInt64) {

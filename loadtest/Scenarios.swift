@@ -37,6 +37,23 @@ struct Options {
     static let window = 10
     /// The arguments as given, for the worker processes.
     var forwarded: [String] = []
+    /// `--nodes host:port,…`: several hubd nodes of one cluster. Sessions are spread over them
+    /// (worker process i holds its sessions on node i mod N); events go to `postTo`.
+    var nodes: [(host: String, port: Int)] = []
+    /// `--post-to`: `round-robin` (default), or the 1-based index of one node in `--nodes`.
+    var postTo = "round-robin"
+
+    /// The node a worker process connects its sessions to (the one of `--host`/`--port` without `--nodes`).
+    func node(ofWorker index: Int) -> (host: String, port: Int) {
+        nodes.isEmpty ? (host, port) : nodes[index % nodes.count]
+    }
+
+    /// The nodes events are posted to, in turn.
+    var postNodes: [(host: String, port: Int)] {
+        guard !nodes.isEmpty else { return [(host, port)] }
+        if let index = Int(postTo), index >= 1, index <= nodes.count { return [nodes[index - 1]] }
+        return nodes
+    }
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -75,6 +92,12 @@ struct Options {
             case "--max-rate": options.maxRate = Double(value) ?? options.maxRate
             case "--max-p99-ms": options.maxP99Millis = Double(value) ?? options.maxP99Millis
             case "--events-per-request": options.eventsPerRequest = max(1, Int(value) ?? options.eventsPerRequest)
+            case "--nodes":
+                options.nodes = value.split(separator: ",").compactMap { item in
+                    guard let colon = item.lastIndex(of: ":"), let port = Int(item[item.index(after: colon)...]) else { return nil }
+                    return (String(item[..<colon]), port)
+                }
+            case "--post-to": options.postTo = value
             default: break
             }
             index += 2

@@ -23,12 +23,14 @@ final class WorkerFleet: @unchecked Sendable {
     let workers: [Worker]
 
     /// How many workers `connections` sessions need under this machine's limits, and why.
-    static func plan(connections: Int, requested: Int) -> (count: Int, explanation: String) {
+    /// With `nodes` (a cluster), a multiple of it: worker i holds its sessions on node i mod nodes.
+    static func plan(connections: Int, requested: Int, nodes: Int = 0) -> (count: Int, explanation: String) {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         let perProcess = max(100, Int(min(limit.rlim_max, 1 << 30)) - 200)
         let needed = max(1, (connections + perProcess - 1) / perProcess)
-        let count = max(needed, requested)
+        var count = max(needed, requested)
+        if nodes > 1 { count = (max(count, nodes) + nodes - 1) / nodes * nodes }
         let ports = ephemeralPorts()
         let explanation = "\(connections) sessions over \(count) worker process\(count == 1 ? "" : "es") "
             + "(descriptor limit \(limit.rlim_max) each, so at least \(needed)); "
@@ -114,9 +116,22 @@ final class WorkerFleet: @unchecked Sendable {
     func collect(seconds: Double = 60) -> SessionWorker.Result {
         for worker in workers { worker.input.write(Data("REPORT\n".utf8)) }
         _ = waitUntil(seconds: seconds) { workers.allSatisfy { w in w.state.withLock { $0.result != nil || $0.exited } } }
+        let total = Self.merge(workers.compactMap { w in w.state.withLock { $0.result } })
+        for worker in workers where worker.process.isRunning { worker.process.terminate() }
+        return total
+    }
+
+    /// After `collect`: the results of each node's workers (worker i held its sessions on node
+    /// i mod `nodes`), merged per node.
+    func resultsByNode(_ nodes: Int) -> [SessionWorker.Result] {
+        (0..<max(1, nodes)).map { node in
+            Self.merge(workers.indices.filter { $0 % max(1, nodes) == node }.compactMap { workers[$0].state.withLock { $0.result } })
+        }
+    }
+
+    static func merge(_ results: [SessionWorker.Result]) -> SessionWorker.Result {
         var total = SessionWorker.Result()
-        for worker in workers {
-            guard let result = worker.state.withLock({ $0.result }) else { continue }
+        for result in results {
             total.connected += result.connected
             total.failed += result.failed
             total.dropped += result.dropped
@@ -126,7 +141,6 @@ final class WorkerFleet: @unchecked Sendable {
             total.handshakes += result.handshakes
             total.errors += result.errors
         }
-        for worker in workers where worker.process.isRunning { worker.process.terminate() }
         return total
     }
 }

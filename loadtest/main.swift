@@ -15,6 +15,8 @@ let usage = """
       bulk          --connections N --rate R --seconds T [--events-per-request 100]
                                                     R requests/s to /api/v1/events/bulk/, each event to a random user
       churn         --connections C --seconds T     connect (JWT) / connected / close, C slots in parallel
+        [--nodes h:p,h:p,…]                         a cluster: sessions spread over the nodes (worker i on node i mod N,
+                                                    figures per node too); events posted [--post-to round-robin | 1..N]
         these need --database-url URL --jwt-secret S --service-key K (the hub's own); their
         sessions live in worker processes, as many as the descriptor limit needs [--processes P]
       ws-echo       --connections C --seconds T     round trips on /ws/echo/ (hubd with HUB_ENABLE_ECHO=1)
@@ -66,8 +68,9 @@ if isWorker || !hubScenarios.contains(scenario) {
 }
 let loops = try (0..<options.threads).map { try EventLoop(index: $0) }
 for loop in loops { loop.start() }
-let target = try SocketAddress.resolve(host: options.host, port: options.port)
-let factory = ClientFactory(loops: loops, target: target, host: options.host)
+let node = options.node(ofWorker: isWorker ? options.workerIndex : 0)
+let target = try SocketAddress.resolve(host: node.host, port: node.port)
+let factory = ClientFactory(loops: loops, target: target, host: node.host)
 let context = HubScenarios.Context(options: options, loops: loops, factory: factory,
                                    setup: HubSetup(databaseURL: options.databaseURL, secret: options.jwtSecret))
 if hubScenarios.contains(scenario)

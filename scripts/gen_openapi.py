@@ -171,7 +171,15 @@ schemas = {
                 "next_retry_at": {"type": ["string", "null"]}}}}}}}}},
     "Health": {"type": "object", "required": ["status", "timestamp", "version", "database"], "properties": {
         "status": {"type": "string"}, "timestamp": {"type": "string"}, "version": {"type": "string"},
-        "database": {"type": "string", "enum": ["connected", "unavailable", "not_configured"]}}},
+        "database": {"type": "string", "enum": ["connected", "unavailable", "not_configured"]},
+        "node": {"type": "string", "description": "this node's id (HUB_NODE_ID); with a database"},
+        "bus": {"type": "object", "description": "the cross-node bus (docs/bus.md)", "properties": {
+            "state": {"type": "string", "enum": ["memory", "starting", "listening", "polling", "disconnected", "stopped"]},
+            "listening": {"type": "boolean"}, "lag_ms": {"type": "integer"},
+            "messages_in": {"type": "integer"}, "messages_out": {"type": "integer"}}},
+        "peers": {"type": "array", "items": {"type": "object", "properties": {
+            "node": {"type": "string"}, "address": {"type": ["string", "null"]}, "lease_left_ms": {"type": "integer"},
+            "self": {"type": "boolean"}}}}}},
 }
 
 paths = {}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A PostgreSQL of the project's own under .data/pg, for `make run` and `make test` when
 # HUB_DATABASE_URL is not set. PostgreSQL refuses to run as root, so as root it runs as `postgres`.
-# Usage: scripts/pg-local.sh start | stop | url [database] | fresh-db NAME
+# Usage: scripts/pg-local.sh start | stop | restart | url [database] | fresh-db NAME
 set -eu
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)/.data"
@@ -28,6 +28,10 @@ start)
             start >/dev/null
     fi
     ;;
+restart)
+    # The same server stopped and started again (fast: sessions cut), for the cluster tests.
+    as_owner "$BIN/pg_ctl" -D "$PGDATA" -w -m fast -l "$PGDATA/server.log" restart >/dev/null
+    ;;
 stop)
     as_owner "$BIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
     ;;
@@ -45,7 +49,7 @@ ensure-db)
         | grep -q 1 || psql -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c "CREATE DATABASE \"$name\"" >/dev/null
     ;;
 *)
-    echo "usage: $0 start | stop | url [db] | fresh-db NAME | ensure-db NAME" >&2
+    echo "usage: $0 start | stop | restart | url [db] | fresh-db NAME | ensure-db NAME" >&2
     exit 2
     ;;
 esac

@@ -35,7 +35,7 @@ public final class ChannelHub: @unchecked Sendable {
     private let loops: Locked<[EventLoop?]>
     private let userLoops = Locked<[Int64: UInt64]>([:])
     private let roomLoops = Locked<[String: UInt64]>([:])
-    let presence: Locked<PresenceTracker>
+    let presence: Locked<ClusterPresence>
     private let frames = Atomic<Int>(0)
     private let publishes = Atomic<UInt64>(0)
     private let boundSessions = Atomic<Int>(0)
@@ -51,9 +51,9 @@ public final class ChannelHub: @unchecked Sendable {
         self.bus = bus
         registries = (0..<loopCount).map { _ in LoopRegistry() }
         loops = Locked(Array(repeating: nil, count: loopCount))
-        presence = Locked(PresenceTracker(graceMillis: configuration.presenceGraceMillis))
+        presence = Locked(ClusterPresence(graceMillis: configuration.presenceGraceMillis))
         ticker = DispatchSource.makeTimerSource(queue: .global())
-        bus.attach { [weak self] messages in self?.deliverLocally(messages) }
+        bus.attach { [weak self] item in self?.receive(item) }
         ticker.setEventHandler { [weak self] in self?.expirePresence(now: WallClock.nowMillis()) }
         ticker.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
         ticker.resume()
@@ -73,11 +73,66 @@ public final class ChannelHub: @unchecked Sendable {
         publish([ChannelMessage(target, json: json, notificationID: notificationID)])
     }
 
-    /// Publishes many messages in order; each loop with recipients gets one task for all of them.
+    /// Publishes many messages in order to this node's sessions (each loop with recipients gets
+    /// one task for all of them), then shares them with the other nodes.
     public func publish(_ messages: [ChannelMessage]) {
         guard !messages.isEmpty else { return }
         publishes.add(1, ordering: .sequentiallyConsistent)
-        bus.publish(messages)
+        deliverLocally(messages)
+        bus.share(.messages(messages))
+    }
+
+    /// Messages whose bus entry the caller wrote in its own transaction (the event statement
+    /// writes one for its whole batch): this node's sessions only.
+    public func publishCommitted(_ messages: [ChannelMessage]) {
+        guard !messages.isEmpty else { return }
+        publishes.add(1, ordering: .sequentiallyConsistent)
+        deliverLocally(messages)
+    }
+
+    /// Does this node have a session for `target` (a bus receiver skips building the others)?
+    public func hasSessions(for target: ChannelTarget) -> Bool {
+        switch target {
+        case .user(let id): userLoops.withLock { $0[id] != nil }
+        case .room(let name): roomLoops.withLock { $0[name] != nil }
+        case .everyone: boundSessions.load(ordering: .relaxed) > 0
+        }
+    }
+
+    /// What another node shared, applied to this node's sessions.
+    public func receive(_ item: BusItem) {
+        switch item {
+        case .messages(let messages):
+            publishCommitted(messages)
+        case .disconnect(let userID, let code):
+            closeLocally(userID: userID, code: code)
+        case .roomRemoved(let userID, let room):
+            leaveLocally(userID: userID, room: room)
+        case .presence(let node, let changes):
+            announce(presence.withLock { $0.apply(node: node, changes, now: WallClock.nowMillis()) })
+        case .nodeGone(let node):
+            announce(presence.withLock { $0.removeNode(node, now: WallClock.nowMillis()) })
+        }
+    }
+
+    /// This node's presence, all of it, shared again (after the bus lost track of it).
+    public func shareAllPresence(node: String) {
+        let changes = presence.withLock { $0.localState }
+        if !changes.isEmpty { bus.share(.presence(node: node, changes)) }
+    }
+
+    private func announce(_ diffs: [PresenceDiff]) {
+        publishCommitted(diffs.map { ChannelMessage(.room($0.room), json: Self.encode($0)) })
+    }
+
+    private func share(_ changes: [PresenceChange]) {
+        guard !changes.isEmpty else { return }
+        bus.share(.presence(node: "", changes))
+        // One node: its own online/offline transitions are the cluster's (webhooks). With several
+        // nodes, PostgreSQL decides them once for the cluster (PostgresBus.onTransitions).
+        if bus is InProcessBus, let changed = dependencies.userPresenceChanged {
+            for change in changes where change.room == nil { changed(change.member.userID, change.present) }
+        }
     }
 
     /// Counts publishes (new notifications, read changes). A handshake reads it before verifying
@@ -125,13 +180,32 @@ public final class ChannelHub: @unchecked Sendable {
     /// Closes every session of a user, on every loop (after a password change, a ban, or to make
     /// clients reconnect); `code` tells the client whether to come back.
     public func disconnect(userID: Int64, code: CloseCode) {
+        closeLocally(userID: userID, code: code)
+        bus.share(.disconnect(userID: userID, code: code))
+    }
+
+    /// A user removed from a room's members: their sessions on every node leave it and are told
+    /// with `unsubscribed` `{room, reason: "removed"}`.
+    public func removeFromRoom(userID: Int64, room: String) {
+        leaveLocally(userID: userID, room: room)
+        bus.share(.roomRemoved(userID: userID, room: room))
+    }
+
+    private func leaveLocally(userID: Int64, room: String) {
+        forEachLocalSession(of: userID) { $0.removedFromRoom(room) }
+    }
+
+    private func closeLocally(userID: Int64, code: CloseCode) {
+        forEachLocalSession(of: userID) { $0.closeFromServer(code) }
+    }
+
+    /// Runs `body` on each of the user's sessions of this node, on the session's loop.
+    private func forEachLocalSession(of userID: Int64, _ body: @escaping @Sendable (Session) -> Void) {
         let mask = userLoops.withLock { $0[userID] ?? 0 }
         for loop in loops.withLock({ $0 }) {
             guard let loop, mask & (1 << UInt64(loop.index)) != 0 else { continue }
             let registry = loop.index
-            loop.execute { [self] in
-                registries[registry].forEachSession(of: .user(userID)) { $0.closeFromServer(code) }
-            }
+            loop.execute { [self] in registries[registry].forEachSession(of: .user(userID), body) }
         }
     }
 
@@ -154,8 +228,8 @@ public final class ChannelHub: @unchecked Sendable {
         }
         if registry.byUser[user.id]?.insert(session) == nil { registry.byUser[user.id] = SessionGroup(session) }
         boundSessions.add(1, ordering: .relaxed)
-        let cameOnline = presence.withLock { $0.connect(user.id, session: session.id, now: WallClock.nowMillis()) }
-        if cameOnline { dependencies.userPresenceChanged?(user.id, true) }
+        let member = PresenceMember(userID: user.id, name: user.displayName, role: user.role)
+        share(presence.withLock { $0.connect(member, session: session.id, now: WallClock.nowMillis()) })
     }
 
     func unregister(_ session: Session, on loop: EventLoop) {
@@ -184,10 +258,11 @@ public final class ChannelHub: @unchecked Sendable {
         }
         if registry.byRoom[room]?.insert(session) == nil { registry.byRoom[room] = SessionGroup(session) }
         let member = PresenceMember(userID: user.id, name: user.displayName, role: user.role)
-        let (diff, members) = presence.withLock { tracker in
+        let (change, members) = presence.withLock { tracker in
             (tracker.join(room, member: member, session: session.id, now: WallClock.nowMillis()), tracker.members(of: room))
         }
-        if let diff { publish(to: .room(room), json: Self.encode(diff)) }
+        if let diff = change.announce { announce([diff]) }
+        share(change.share)
         return members
     }
 
@@ -210,11 +285,9 @@ public final class ChannelHub: @unchecked Sendable {
 
     /// Announces leaves whose grace period is over (called by the ticker; tests pass their clock).
     public func expirePresence(now: Int64) {
-        let (diffs, offline) = presence.withLock { tracker in (tracker.expire(now: now), tracker.takeWentOffline()) }
-        for diff in diffs { publish(to: .room(diff.room), json: Self.encode(diff)) }
-        if let changed = dependencies.userPresenceChanged {
-            for userID in offline { changed(userID, false) }
-        }
+        let (diffs, changes) = presence.withLock { $0.expire(now: now) }
+        announce(diffs)
+        share(changes)
     }
 
     public func members(of room: String) -> [PresenceMember] { presence.withLock { $0.members(of: room) } }
@@ -223,10 +296,11 @@ public final class ChannelHub: @unchecked Sendable {
     /// What the operator console shows of this node's presence.
     public func presenceSummary(limit: Int) -> (onlineUsers: Int, users: [(userID: Int64, sessions: Int)],
                                                 rooms: [(room: String, members: Int)]) {
-        presence.withLock { ($0.onlineUserCount, $0.busiestUsers(limit: limit), $0.busiestRooms(limit: limit)) }
+        presence.withLock { ($0.local.onlineUserCount, $0.local.busiestUsers(limit: limit), $0.local.busiestRooms(limit: limit)) }
     }
 
-    /// Whether the user had a session on this node at any time since `sinceMillis` (wall clock).
+    /// Whether the user had a session on any node at any time since `sinceMillis` (wall clock; a
+    /// remote session counts from when this node heard of it).
     public func wasConnected(_ userID: Int64, sinceMillis: Int64) -> Bool {
         presence.withLock { $0.isOnline(userID) || ($0.lastSeen(userID) ?? .min) >= sinceMillis }
     }

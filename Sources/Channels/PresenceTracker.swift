@@ -40,15 +40,12 @@ public struct PresenceTracker: Sendable {
     private var rooms: [String: RoomState] = [:]
     private var users: [Int64: UserState] = [:]
     private var pendingOffline: [Int64: Int64] = [:]
-    /// Users whose grace ran out in `expire` since `takeWentOffline` was last called.
-    private var wentOffline: [Int64] = []
 
     public init(graceMillis: Int64) {
         self.graceMillis = graceMillis
     }
 
-    /// Adds a session; true when the user came online (they had no session and were not within
-    /// the grace of their last one: a reload is no transition).
+    /// Returns true when the user came online (no session before and no offline pending).
     @discardableResult
     public mutating func connect(_ userID: Int64, session: SessionID, now: Int64) -> Bool {
         let cameOnline = !isOnline(userID)
@@ -89,7 +86,10 @@ public struct PresenceTracker: Sendable {
     }
 
     /// Leaves whose grace period is over, as diffs per room.
-    public mutating func expire(now: Int64) -> [PresenceDiff] {
+    public mutating func expire(now: Int64) -> [PresenceDiff] { expireAll(now: now).diffs }
+
+    /// Room leaves whose grace period is over, and the users whose last session's grace is over.
+    public mutating func expireAll(now: Int64) -> (diffs: [PresenceDiff], offline: [Int64]) {
         var diffs: [PresenceDiff] = []
         for (room, var state) in rooms where !state.pendingLeaves.isEmpty {
             var leaves: [PresenceMember] = []
@@ -106,17 +106,12 @@ public struct PresenceTracker: Sendable {
                 diffs.append(PresenceDiff(room: room, joins: [], leaves: leaves.sorted { $0.userID < $1.userID }))
             }
         }
+        var offline: [Int64] = []
         for (userID, deadline) in pendingOffline where deadline <= now {
             pendingOffline[userID] = nil
-            wentOffline.append(userID)
+            offline.append(userID)
         }
-        return diffs.sorted { $0.room < $1.room }
-    }
-
-    /// The users who went offline (grace over, no session back), once each, oldest first.
-    public mutating func takeWentOffline() -> [Int64] {
-        defer { wentOffline.removeAll() }
-        return wentOffline
+        return (diffs.sorted { $0.room < $1.room }, offline.sorted())
     }
 
     /// Online members of a room (those within their grace period included), by user id.
@@ -125,11 +120,18 @@ public struct PresenceTracker: Sendable {
         return state.members.values.sorted { $0.userID < $1.userID }
     }
 
+    /// Is the user among a room's online members (within the grace period included)?
+    public func isMember(_ userID: Int64, of room: String) -> Bool { rooms[room]?.members[userID] != nil }
+
     public func isOnline(_ userID: Int64) -> Bool {
         users[userID]?.sessions.isEmpty == false || pendingOffline[userID] != nil
     }
 
     public func sessionCount(_ userID: Int64) -> Int { users[userID]?.sessions.count ?? 0 }
+
+    /// Users online now (grace included) and rooms with their members: this node's whole state.
+    public var onlineUsers: [Int64] { users.keys.filter { isOnline($0) }.sorted() }
+    public var roomNames: [String] { rooms.keys.sorted() }
 
     /// Milliseconds (the clock passed in) of the user's latest connect or disconnect.
     public func lastSeen(_ userID: Int64) -> Int64? { users[userID]?.lastSeen }

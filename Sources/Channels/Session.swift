@@ -61,6 +61,11 @@ final class Session: WebSocketDelegate {
         if machine.livePush(push) { socket?.send(frame: push.frame) }
     }
 
+    func removedFromRoom(_ room: String) {
+        guard let loop = socket?.loop else { return }
+        perform(machine.removedFromRoom(room, now: now(loop)))
+    }
+
     func closeFromServer(_ code: CloseCode) {
         perform(machine.closeFromServer(code))
     }

@@ -195,6 +195,16 @@ struct SessionMachine {
         }
     }
 
+    /// The user was removed from a room's members: the session leaves it and is told, as if it
+    /// had unsubscribed (`reason: removed`).
+    mutating func removedFromRoom(_ room: String, now: SessionTime) -> [SessionAction] {
+        guard phase == .live || phase == .resuming, rooms.remove(room) != nil else { return [] }
+        return [.leaveRoom(room), .send(Envelope.make("unsubscribed", now: now.wallMillis) { json in
+            json.field("room", room)
+            json.field("reason", "removed")
+        })]
+    }
+
     // MARK: Answers to actions
 
     /// A token checked after `verifyToken`; `generation` is the hub's publish generation read

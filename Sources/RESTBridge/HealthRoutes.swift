@@ -3,21 +3,33 @@ import Hub
 import Synchronization
 
 /// `GET /api/health/` in the Madrasti shape: `status`, `timestamp`, `version`, `database`
-/// (`connected`, `unavailable`, or `not_configured` when the hub runs without a store).
+/// (`connected`, `unavailable`, or `not_configured` when the hub runs without a store); with a
+/// store also `node`, `bus` and `peers` (BusHealth).
 public enum HealthRoutes {
     public static let version = "0.2.0"
 
-    public static func register(on router: inout Router, probe: DatabaseProbe? = nil) {
+    /// The node and its bus (nil bus: `HUB_BUS=memory`).
+    public struct Cluster: Sendable {
+        public let nodeID: String
+        public let bus: PostgresBus?
+
+        public init(nodeID: String, bus: PostgresBus?) {
+            self.nodeID = nodeID
+            self.bus = bus
+        }
+    }
+
+    public static func register(on router: inout Router, probe: DatabaseProbe? = nil, cluster: Cluster? = nil) {
         router.get("/api/health/") { _, responder in
             guard let probe else {
                 responder.respond(body(database: "not_configured"))
                 return
             }
-            Task { responder.respond(body(database: await probe.status().rawValue)) }
+            Task { responder.respond(body(database: await probe.status().rawValue, cluster: cluster)) }
         }
     }
 
-    static func body(database: String) -> HTTPResponse {
+    static func body(database: String, cluster: Cluster? = nil) -> HTTPResponse {
         let healthy = database == "connected" || database == "not_configured"
         var json = JSONWriter(capacity: 128)
         json.beginObject()
@@ -25,6 +37,7 @@ public enum HealthRoutes {
         json.field("timestamp", WallClock.iso8601())
         json.field("version", version)
         json.field("database", database)
+        if let cluster { BusHealth.write(nodeID: cluster.nodeID, bus: cluster.bus, to: &json) }
         json.endObject()
         return .json(healthy ? .ok : .serviceUnavailable, json.bytes)
     }

@@ -46,6 +46,9 @@ public enum MetricsRoutes {
         public var hub: ChannelHub?
         public var pool: DatabasePool?
         public var outboxOutcomes: @Sendable () -> [String: Int]
+        /// The cluster bus (nil: one node, `HUB_BUS=memory`) and this node's id.
+        public var bus: PostgresBus?
+        public var nodeID: String?
 
         public init(metrics: Metrics, connections: @escaping @Sendable () -> Int, hub: ChannelHub?, pool: DatabasePool?,
                     outboxOutcomes: @escaping @Sendable () -> [String: Int])
@@ -66,6 +69,11 @@ public enum MetricsRoutes {
                     lines += ["# HELP \(name) \(help)", "# TYPE \(name) gauge", "\(name) \(value)"]
                 }
                 gauge("hub_connections", "Open TCP connections (HTTP and WebSocket).", sources.connections())
+                if let node = sources.nodeID {
+                    lines += ["# HELP hub_node_info This node's id.", "# TYPE hub_node_info gauge",
+                              "hub_node_info{node=\"\(BusHealth.labelValue(node))\"} 1"]
+                }
+                if let bus = sources.bus { lines += BusHealth.metrics(bus.status) }
                 if let hub = sources.hub {
                     gauge("hub_ws_sessions", "Authenticated /ws/notifications sessions.", hub.sessionCount)
                     lines += ["# HELP hub_ws_frames_published_total Frames built by publishes (one per publish).",

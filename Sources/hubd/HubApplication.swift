@@ -12,6 +12,9 @@ struct HubApplication {
     let pool: DatabasePool?
     let catalogue: EventCatalogue
     let outbox: OutboxWorker?
+    /// The cross-node bus (HUB_BUS=postgres with a database), started once the hub exists.
+    let bus: PostgresBus?
+    let hubBox = Locked<ChannelHub?>(nil)
     let metrics = Metrics()
     /// Set once the server exists (the /metrics route reads the connection count through it).
     let connectionCount = ConnectionCountBox()
@@ -22,6 +25,29 @@ struct HubApplication {
         self.logger = logger
         pool = configuration.databaseURL.map { DatabasePool(url: $0, workers: configuration.databasePoolSize) }
         outbox = try Self.makeOutbox(configuration, logger: logger)
+        if let url = configuration.databaseURL, configuration.bus == "postgres" {
+            var settings = PostgresBus.Settings(url: url, nodeID: configuration.nodeID)
+            settings.leaseMillis = Int64(configuration.nodeLeaseMillis)
+            settings.pollMillis = Int64(configuration.busPollMillis)
+            settings.listen = configuration.busListen
+            bus = PostgresBus(settings: settings, logger: logger)
+        } else {
+            bus = nil
+        }
+    }
+
+    /// Joins the cluster: registers the node's lease, learns the other nodes' presence, starts
+    /// reading the bus (after the migrations and the router, before serving).
+    func startBus(address: String) throws {
+        guard let bus, let hub = hubBox.withLock({ $0 }) else { return }
+        try bus.start(hub: hub, address: address)
+        logger.info("bus started", [("node", .string(configuration.nodeID)), ("address", .string(address)),
+                                    ("listen", .bool(configuration.busListen))])
+    }
+
+    /// SIGTERM: the other nodes learn at once that this node's sessions are gone.
+    func stopBus() {
+        bus?.stop()
     }
 
     /// Applies the migrations, waiting up to 30 s for PostgreSQL to accept connections.
@@ -118,7 +144,8 @@ struct HubApplication {
 
     func makeRouter() -> Router {
         var router = Router()
-        HealthRoutes.register(on: &router, probe: pool.map(DatabaseProbe.init))
+        HealthRoutes.register(on: &router, probe: pool.map(DatabaseProbe.init),
+                              cluster: pool.map { _ in HealthRoutes.Cluster(nodeID: configuration.nodeID, bus: bus) })
         if pool == nil {
             let counts = connectionCount
             MetricsRoutes.register(on: &router, sources: .init(metrics: metrics, connections: { counts.value }, hub: nil,
@@ -158,24 +185,36 @@ struct HubApplication {
             var dependencies = ChannelWiring.dependencies(context: context, store: store)
             let presenceWebhooks = PresenceWebhooks(pool: pool, logger: logger, onQueued: { [outbox] in outbox?.wake() })
             dependencies.userPresenceChanged = { userID, online in presenceWebhooks.changed(userID: userID, online: online) }
-            let hub = ChannelHub(loopCount: configuration.threads, configuration: channel, dependencies: dependencies)
+            let hub = ChannelHub(loopCount: configuration.threads, configuration: channel, dependencies: dependencies,
+                                 bus: bus ?? InProcessBus())
+            hubBox.withLock { $0 = hub }
+            // With several nodes PostgreSQL decides who came online or went offline for the whole
+            // cluster, once (one node sees each transition); one node decides it itself (ChannelHub).
+            bus?.onTransitions.withLock {
+                $0 = { online, offline in
+                    for userID in online { presenceWebhooks.changed(userID: userID, online: true) }
+                    for userID in offline { presenceWebhooks.changed(userID: userID, online: false) }
+                }
+            }
             NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins))
             outbox?.checkPresence { [hub] userID, since in hub.wasConnected(userID, sinceMillis: since) }
-            let pipeline = EventPipeline(pool: pool, hub: hub, digestWindowSeconds: configuration.digestWindowSeconds,
+            let pipeline = EventPipeline(pool: pool, hub: hub, digestWindowSeconds: configuration.digestWindowSeconds, bus: bus,
                                          onQueued: { [outbox] in outbox?.wake() })
             NotificationRoutes.register(on: &router, context: context, store: store, hub: hub, pipeline: pipeline)
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
             let counts = connectionCount
-            MetricsRoutes.register(on: &router, sources: .init(
-                metrics: metrics, connections: { counts.value }, hub: hub, pool: pool,
-                outboxOutcomes: { outbox?.outcomeCounts ?? [:] }))
+            var sources = MetricsRoutes.Sources(metrics: metrics, connections: { counts.value }, hub: hub, pool: pool,
+                                                outboxOutcomes: { outbox?.outcomeCounts ?? [:] })
+            sources.bus = bus
+            sources.nodeID = configuration.nodeID
+            MetricsRoutes.register(on: &router, sources: sources)
             PreferencesRoutes.register(on: &router, context: context)
             PushRoutes.register(on: &router, context: context, settings: configuration.vapid.map { vapid in
                 PushSettings(publicKey: vapid.publicKeyBase64URL, allowHTTP: configuration.pushAllowHTTP)
             })
             GuardianRoutes.register(on: &router, context: context)
             AdminRoutes.register(on: &router, context: context, store: AdminStore(pool: pool), hub: hub,
-                                 node: .init(id: "\(ProcessInfo.processInfo.hostName):\(getpid())", version: HealthRoutes.version,
+                                 node: .init(id: configuration.nodeID, version: HealthRoutes.version,
                                              connections: { counts.value }),
                                  wakeOutbox: { outbox?.wake() })
             let parser = EventParser(catalogue: catalogue)

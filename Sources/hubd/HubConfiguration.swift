@@ -56,6 +56,13 @@ struct HubConfiguration {
     var webhookAllowHTTP = false
     var webhookAllowPrivate = false
     var webhookRetryScale = 1.0
+    /// The cross-node bus: "postgres" (the default with a database) or "memory" (one node).
+    var bus = "postgres"
+    /// This node's name in the cluster: host name plus pid unless set.
+    var nodeID = "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+    var nodeLeaseMillis = 15_000
+    var busPollMillis = 1_000
+    var busListen = true
 
     struct Setting {
         let name: String
@@ -119,6 +126,13 @@ struct HubConfiguration {
         Setting(name: "HUB_WEBHOOK_ALLOW_PRIVATE", help: "let webhooks reach loopback/private addresses (tests only) (1/0)",
                 defaultText: "0"),
         Setting(name: "HUB_WEBHOOK_RETRY_SCALE", help: "factor on the webhook retry schedule 5 s … 10 h (tests: 0.001)",
+                defaultText: "1"),
+        Setting(name: "HUB_BUS", help: "cross-node bus: postgres (several nodes on one database) or memory (one node)",
+                defaultText: "postgres with a database"),
+        Setting(name: "HUB_NODE_ID", help: "this node's name in the cluster", defaultText: "host name-pid"),
+        Setting(name: "HUB_NODE_LEASE_MS", help: "a node silent this long is gone (its presence ends), ms", defaultText: "15000"),
+        Setting(name: "HUB_BUS_POLL_MS", help: "bus poll backstop while LISTEN works, ms", defaultText: "1000"),
+        Setting(name: "HUB_BUS_LISTEN", help: "LISTEN for bus wake-ups (0: poll only, behind a transaction pooler) (1/0)",
                 defaultText: "1"),
     ]
 
@@ -255,6 +269,7 @@ struct HubConfiguration {
         config.rateLimitLogin = try reader.int("HUB_RATE_LIMIT_LOGIN", 1...10_000_000) ?? config.rateLimitLogin
         try readPush(reader, into: &config)
         try readWebhooks(reader, into: &config)
+        try readBus(reader, into: &config)
         do {
             _ = try SocketAddress.resolve(host: config.host, port: config.port)
         } catch {
@@ -295,6 +310,25 @@ struct HubConfiguration {
             }
             config.webhookRetryScale = scale
         }
+    }
+
+    /// HUB_BUS, HUB_NODE_ID, HUB_NODE_LEASE_MS, HUB_BUS_POLL_MS, HUB_BUS_LISTEN.
+    private static func readBus(_ reader: Reader, into config: inout HubConfiguration) throws(ConfigurationError) {
+        if let bus = reader.string("HUB_BUS") {
+            guard bus == "postgres" || bus == "memory" else {
+                throw ConfigurationError(description: "HUB_BUS must be postgres or memory, not \"\(bus)\"")
+            }
+            config.bus = bus
+        }
+        if let node = reader.string("HUB_NODE_ID") {
+            guard node.utf8.count <= 100, node.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 }) else {
+                throw ConfigurationError(description: "HUB_NODE_ID must be 1 to 100 printable ASCII characters without spaces")
+            }
+            config.nodeID = node
+        }
+        config.nodeLeaseMillis = try reader.int("HUB_NODE_LEASE_MS", 300...600_000) ?? config.nodeLeaseMillis
+        config.busPollMillis = try reader.int("HUB_BUS_POLL_MS", 10...60_000) ?? config.busPollMillis
+        config.busListen = try reader.bool("HUB_BUS_LISTEN") ?? true
     }
 
     private struct Reader {

@@ -34,6 +34,7 @@ do {
     try app.prepareDatabase()
     app.startOutbox()
     server = try app.makeServer()
+    try app.startBus(address: "\(configuration.host):\(server.port)")
 } catch {
     logger.error("cannot start", [("error", .string("\(error)"))])
     logger.flush()
@@ -58,6 +59,7 @@ logger.info("hubd started", [
 ])
 stopped.wait()
 logger.info("hubd stopping: draining connections")
+app.stopBus()
 server.stop(graceMillis: 5000)
 logger.info("hubd stopped")
 logger.flush()

@@ -7,12 +7,13 @@ import Testing
 /// Records what a hub publishes instead of delivering it.
 final class RecordingBus: ChannelBus {
     let published = Locked<[(ChannelTarget, [UInt8], Int64?)]>([])
-    func publish(_ messages: [ChannelMessage]) {
+    func share(_ item: BusItem) {
+        guard case .messages(let messages) = item else { return }
         published.withLock { list in
             for message in messages { list.append((message.target, message.json, message.notificationID)) }
         }
     }
-    func attach(_ deliver: @escaping @Sendable ([ChannelMessage]) -> Void) {}
+    func attach(_ receive: @escaping @Sendable (BusItem) -> Void) {}
 }
 
 /// `mark_read` and `mark_all_read`: persisted, then announced to every session of the user.

@@ -17,15 +17,11 @@ import Testing
         tracker.connect(1, session: .named("a1"), now: 0)
         tracker.connect(1, session: .named("a2"), now: 0)
         tracker.disconnect(1, session: .named("a1"), now: 1000)
-        _ = tracker.expire(now: 10_000)
-        #expect(tracker.takeWentOffline().isEmpty, "one tab is still open")
+        #expect(tracker.expireAll(now: 10_000).offline.isEmpty, "one tab is still open")
         tracker.disconnect(1, session: .named("a2"), now: 11_000)
-        _ = tracker.expire(now: 15_999)
-        #expect(tracker.takeWentOffline().isEmpty, "within the grace")
-        _ = tracker.expire(now: 16_000)
-        #expect(tracker.takeWentOffline() == [1])
-        _ = tracker.expire(now: 99_000)
-        #expect(tracker.takeWentOffline().isEmpty, "once")
+        #expect(tracker.expireAll(now: 15_999).offline.isEmpty, "within the grace")
+        #expect(tracker.expireAll(now: 16_000).offline == [1])
+        #expect(tracker.expireAll(now: 99_000).offline.isEmpty, "once")
         let again = tracker.connect(1, session: .named("a3"), now: 100_000)
         #expect(again, "online again after being offline")
     }
@@ -36,7 +32,6 @@ import Testing
         tracker.disconnect(1, session: .named("a1"), now: 1000)
         let back = tracker.connect(1, session: .named("a2"), now: 3000)
         #expect(!back, "back within the grace: still online")
-        _ = tracker.expire(now: 50_000)
-        #expect(tracker.takeWentOffline().isEmpty)
+        #expect(tracker.expireAll(now: 50_000).offline.isEmpty)
     }
 }

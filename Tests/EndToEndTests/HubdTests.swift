@@ -83,6 +83,11 @@ import HubTestSupport
         (["HUB_DATABASE_URL": "mysql://x"], "HUB_DATABASE_URL"),
         (["HUB_HOST": "example.com"], "HUB_HOST"),
         (["HUB_JWT_SECRET": "short"], "HUB_JWT_SECRET"),
+        (["HUB_BUS": "redis"], "HUB_BUS"),
+        (["HUB_NODE_ID": "two words"], "HUB_NODE_ID"),
+        (["HUB_NODE_LEASE_MS": "100"], "HUB_NODE_LEASE_MS"),
+        (["HUB_BUS_POLL_MS": "0"], "HUB_BUS_POLL_MS"),
+        (["HUB_BUS_LISTEN": "perhaps"], "HUB_BUS_LISTEN"),
     ])
     func malformedSettingIsNamed(_ environment: [String: String], _ name: String) throws {
         var full = ["HUB_JWT_SECRET": HubdProcess.testSecret, "HUB_PORT": "0"]
@@ -104,7 +109,8 @@ import HubTestSupport
         let (status, output) = try HubdProcess.runToExit(environment: [:], arguments: ["--help"])
         #expect(status == 0)
         for name in ["HUB_HOST", "HUB_PORT", "HUB_THREADS", "HUB_DATABASE_URL", "HUB_JWT_SECRET", "HUB_CORS_ORIGINS",
-                     "HUB_ENABLE_ECHO", "--max-connections", "--log-level"]
+                     "HUB_ENABLE_ECHO", "--max-connections", "--log-level", "HUB_BUS", "--node-id", "HUB_NODE_LEASE_MS",
+                     "HUB_BUS_POLL_MS", "HUB_BUS_LISTEN"]
         {
             #expect(output.contains(name), "\(name)")
         }

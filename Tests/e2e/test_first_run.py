@@ -28,7 +28,11 @@ def sign_in(driver, port, email, password):
 
 
 def titles(driver):
-    return [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#list li:not(.empty)")]
+    from selenium.common.exceptions import StaleElementReferenceException
+    try:
+        return [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#list li:not(.empty)")]
+    except StaleElementReferenceException:  # the list was drawn again meanwhile: the wait looks again
+        return []
 
 
 def main():

@@ -154,6 +154,11 @@ export class HubClient extends EventTarget {
         break;
       }
       case "unsubscribed":
+        // reason "removed": the user is no longer a member; do not subscribe again on reconnect.
+        if (data.reason === "removed") {
+          this.rooms.delete(data.room);
+          this.presence.delete(data.room);
+        }
         break;
       case "error":
         this.#emit("error", data);

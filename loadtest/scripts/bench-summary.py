@@ -62,6 +62,24 @@ idle, raw_idle = get("idle", "server_bytes_per_connection"), get("raw-broadcast"
 target("idle: memory per authenticated session", f"{fmt(idle, ' B')} (raw WebSocket {fmt(raw_idle, ' B')})",
        "<= 1,100 B", None if idle is None else idle <= 1100)
 
+c = figures.get("cluster-targeted", {})
+other = c.get("other_nodes_p99_ms")
+complete = c.get("accepted") == c.get("posted") and c.get("received") == c.get("accepted")
+target("three nodes: targeted events posted to node 1",
+       f"{c.get('connections')} sessions, {fmt(c.get('events_per_second'), '/s')}: p99 on nodes 2 and 3 {fmt(other, ' ms')} "
+       f"(node 1 {fmt((c.get('nodes') or [{}])[0].get('p99_ms'), ' ms')}); {c.get('received')} of {c.get('posted')} received",
+       "6,000 sessions a node, 1,000/s for 30 s: p99 <= 30 ms on the other nodes",
+       None if other is None else (other <= 30 and complete))
+f = figures.get("cluster-burst", {})
+expected = (f.get("connections") or 0) * (f.get("events") or 0)
+target("three nodes: burst to everyone", f"{fmt(f.get('deliveries_per_second'), ' deliveries/s')}, "
+       f"{f.get('deliveries')} of {expected} delivered", "every delivery made (18,000 sessions)",
+       None if not f else f.get("deliveries") == expected)
+pg, memory = get("single-postgres", "p99_ms"), get("single-memory", "p99_ms")
+ratio = max(pg, memory) / max(min(pg, memory), 0.001) if pg and memory else None
+target("one node: HUB_BUS=postgres against memory", f"targeted p99 {fmt(pg, ' ms')} against {fmt(memory, ' ms')}: "
+       f"{'n/a' if ratio is None else f'{ratio:.2f}x'}", "within 1.5x", None if ratio is None else ratio <= 1.5)
+
 lines = ["## Summary: the event path's targets in this run", "",
          "| target | this run | goal | |", "| --- | --- | --- | --- |"]
 lines += [f"| {name} | {figure} | {goal} | {status} |" for name, figure, goal, status in rows]

@@ -3,15 +3,26 @@
 # builds on this machine. Rewrites bench/results.md with the date, machine, commit and commands,
 # and a summary of the targets: each channel figure beside the raw transport figure of the same
 # run (this machine is noisy, so ratios within one run are what compare).
+#   BENCH_ONLY=cluster: only the several-node scenarios (BENCH_OUT names the file, bench/cluster.md);
+#   their scale: CLUSTER_SESSIONS_PER_NODE (6000), CLUSTER_RATE (1000/s), CLUSTER_SECONDS (30),
+#   CLUSTER_BURST_MESSAGES (20), SINGLE_SESSIONS (10000, one node: HUB_BUS=postgres against memory).
 set -eu
 cd "$(dirname "$0")/../.."
 swift build -c release >/dev/null
-OUT=bench/results.md
+ONLY=${BENCH_ONLY:-all}
+OUT=${BENCH_OUT:-bench/results.md}
+[ "$ONLY" = cluster ] && OUT=${BENCH_OUT:-bench/cluster.md}
+PER_NODE=${CLUSTER_SESSIONS_PER_NODE:-6000}
+CRATE=${CLUSTER_RATE:-1000}
+CSECONDS=${CLUSTER_SECONDS:-30}
+CBURST=${CLUSTER_BURST_MESSAGES:-20}
+SINGLE=${SINGLE_SESSIONS:-10000}
 TMP=$(mktemp)
 FIGURES=$(mktemp)
-PORT=18090
+PORT=${BENCH_PORT:-18090}
 SECRET=bench-secret-0123456789abcdef0123456789
 LT=.build/release/loadtest
+HUBD_PID=none
 
 start_hubd() {
     # SO_REUSEPORT would let a stray hubd on the same port take half the connections unseen.
@@ -25,8 +36,40 @@ start_hubd() {
     HUBD_PID=$!
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/api/health/" >/dev/null 2>&1 && return; sleep 0.1; done
 }
-stop_hubd() { kill "$HUBD_PID" 2>/dev/null || true; wait "$HUBD_PID" 2>/dev/null || true; }
-trap stop_hubd EXIT
+stop_hubd() {
+    [ "$HUBD_PID" = none ] && return
+    kill "$HUBD_PID" 2>/dev/null || true
+    wait "$HUBD_PID" 2>/dev/null || true
+    HUBD_PID=none
+}
+
+# start_cluster N settings…: N nodes on one database, ports PORT+1…PORT+N; NODES lists them.
+start_cluster() {
+    count=$1
+    shift
+    NODE_PIDS=""
+    NODES=""
+    for i in $(seq 1 "$count"); do
+        port=$((PORT + i))
+        if ss -ltn "sport = :$port" 2>/dev/null | grep -q LISTEN; then
+            echo "bench: port $port is already in use (a stray hubd?); stop it first" >&2
+            exit 1
+        fi
+        env HUB_JWT_SECRET=$SECRET HUB_HOST=127.0.0.1 HUB_PORT=$port HUB_THREADS=2 HUB_LOG_LEVEL=warning \
+            HUB_MAX_CONNECTIONS=200000 HUB_NODE_ID="bench-$i" "$@" .build/release/hubd >/dev/null 2>&1 &
+        NODE_PIDS="$NODE_PIDS $!"
+        NODES="${NODES:+$NODES,}127.0.0.1:$port"
+    done
+    for i in $(seq 1 "$count"); do
+        for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((PORT + i))/api/health/" >/dev/null 2>&1 && break; sleep 0.1; done
+    done
+}
+stop_cluster() {
+    for pid in ${NODE_PIDS:-}; do kill "$pid" 2>/dev/null || true; done
+    for pid in ${NODE_PIDS:-}; do wait "$pid" 2>/dev/null || true; done
+    NODE_PIDS=""
+}
+trap 'stop_hubd; stop_cluster' EXIT
 
 # run LABEL loadtest-arguments…: prints the command and its output in a block; keeps its JSON line.
 run() {
@@ -54,6 +97,7 @@ run() {
     echo
     echo "@SUMMARY@"
     echo
+    if [ "$ONLY" != cluster ]; then
     echo "## HTTP keep-alive: GET /api/health/, 100 connections"
     echo
     echo '```'
@@ -114,6 +158,34 @@ run() {
     python3 loadtest/scripts/room-event-bench.py 10000 | tee "$FIGURES.last"
     echo '```'
     grep '^{' "$FIGURES.last" | tail -1 | sed "s/^/room /" >> "$FIGURES" || true
+    fi
+    echo "## Several nodes on one PostgreSQL (the bus, docs/bus.md)"
+    echo
+    echo "Three nodes (HUB_THREADS=2 each) on one database, $PER_NODE sessions on each (loadtest --nodes: worker"
+    echo "process i holds its sessions on node i mod 3); every event posted to node 1, so the sessions on"
+    echo "nodes 2 and 3 receive through the bus. Then one node with HUB_BUS=postgres against HUB_BUS=memory."
+    echo
+    scripts/pg-local.sh fresh-db hub_cluster >/dev/null
+    CURL=$(scripts/pg-local.sh url hub_cluster)
+    CDB="--database-url $CURL --jwt-secret $SECRET --service-key bench-key"
+    start_cluster 3 HUB_DATABASE_URL="$CURL" HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000
+    # shellcheck disable=SC2086
+    {
+        run cluster-targeted targeted --nodes "$NODES" --post-to 1 --connections $((3 * PER_NODE)) --rate "$CRATE" \
+            --seconds "$CSECONDS" --fresh-database $CDB
+        run cluster-burst fanout --nodes "$NODES" --post-to 1 --connections $((3 * PER_NODE)) --messages "$CBURST" $CDB
+    }
+    stop_cluster
+    for bus in postgres memory; do
+        scripts/pg-local.sh fresh-db hub_cluster >/dev/null
+        start_hubd HUB_DATABASE_URL="$CURL" HUB_BUS=$bus HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 \
+            HUB_RATE_LIMIT_USER=10000000
+        echo "One node, HUB_BUS=$bus:"
+        echo
+        # shellcheck disable=SC2086
+        run "single-$bus" targeted --port $PORT --connections "$SINGLE" --rate "$CRATE" --seconds "$CSECONDS" $CDB
+        stop_hubd
+    done
 } > "$TMP"
 python3 loadtest/scripts/bench-summary.py "$FIGURES" "$TMP" > "$OUT"
 rm -f "$TMP" "$FIGURES" "$FIGURES.last"

@@ -305,6 +305,52 @@ public enum Migrations {
             );
             CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
             """),
+        // Several nodes on one database (docs/bus.md): the bus stream, one row per publish (an
+        // event batch lists its event ids; a message names its target), read by each node in
+        // commit order through `txid` and the oldest running transaction; a row wakes the
+        // listeners with an empty NOTIFY. Nodes hold leases on PostgreSQL's clock; each node's
+        // presence is kept by node, and `hub_presence_users` counts the nodes a user is online on,
+        // so exactly one transaction sees a user come online or go offline for the cluster.
+        Migration(version: 10, name: "cluster bus, node leases, presence by node", sql: """
+            CREATE TABLE hub_bus (
+                id          bigserial PRIMARY KEY,
+                txid        xid8 NOT NULL DEFAULT pg_current_xact_id(),
+                node        text NOT NULL,
+                kind        text NOT NULL CHECK (kind IN ('events', 'message', 'disconnect', 'room_removed', 'presence', 'node_gone')),
+                users       bigint[],
+                room        text,
+                everyone    boolean NOT NULL DEFAULT false,
+                event_ids   bigint[],
+                notification_id bigint,
+                payload     text,
+                created_at  timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX hub_bus_txid ON hub_bus (txid);
+            CREATE INDEX hub_bus_created ON hub_bus (created_at);
+            CREATE FUNCTION hub_bus_wake() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_notify('hub_bus', ''); RETURN NULL; END $$;
+            CREATE TRIGGER hub_bus_wake AFTER INSERT ON hub_bus FOR EACH ROW EXECUTE FUNCTION hub_bus_wake();
+
+            CREATE TABLE hub_nodes (
+                node_id     text PRIMARY KEY,
+                started_at  timestamptz NOT NULL DEFAULT now(),
+                lease_until timestamptz NOT NULL,
+                address     text
+            );
+
+            CREATE TABLE hub_presence (
+                node        text NOT NULL,
+                user_id     bigint NOT NULL,
+                room        text NOT NULL,
+                name        text NOT NULL DEFAULT '',
+                role        text NOT NULL DEFAULT '',
+                PRIMARY KEY (node, user_id, room)
+            );
+            CREATE TABLE hub_presence_users (
+                user_id     bigint PRIMARY KEY,
+                nodes       integer NOT NULL
+            );
+            """),
         // Scheduled events: the event as the event statement reads it, kept until `send_at`; the
         // scheduler claims due rows with a lease (SKIP LOCKED), and the idempotency key makes a
         // row sent twice one event.
@@ -407,12 +453,17 @@ public enum Migrations {
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).
     public static func apply(on connection: PostgresConnection, migrations: [Migration] = all) throws -> [Int] {
+        // Under the lock too: nodes starting together on a new database raced on this CREATE
+        // (IF NOT EXISTS does not stop two creators; one failed on pg_type's unique index).
         try connection.executeScript("""
+            BEGIN;
+            SELECT pg_advisory_xact_lock(7468756201);
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version     integer PRIMARY KEY,
                 name        text NOT NULL,
                 applied_at  timestamptz NOT NULL DEFAULT now()
-            )
+            );
+            COMMIT
             """)
         var applied: [Int] = []
         for migration in migrations.sorted(by: { $0.version < $1.version }) {

@@ -15,9 +15,11 @@ public final class PostgresConnection {
     public var replanAfterMillis: Int64 = 10_000
 
     /// Connects with a connect timeout and a statement timeout, so no call waits forever.
-    public init(url: String, connectTimeoutSeconds: Int = 3, statementTimeoutMillis: Int = 10_000) throws(DatabaseError) {
+    public init(url: String, connectTimeoutSeconds: Int = 3, statementTimeoutMillis: Int = 10_000,
+                applicationName: String = "hubd") throws(DatabaseError)
+    {
         let keys = ["dbname", "connect_timeout", "application_name"]
-        let values = [url, String(connectTimeoutSeconds), "hubd"]
+        let values = [url, String(connectTimeoutSeconds), applicationName]
         let connection = withCStrings(keys) { keyPointers in
             withCStrings(values) { valuePointers in
                 PQconnectdbParams(keyPointers, valuePointers, 1)
@@ -78,6 +80,24 @@ public final class PostgresConnection {
         return try run(parameters) { handle, values in
             PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
         }
+    }
+
+    /// The connection's socket, to wait for notifications with `poll` (LISTEN); -1 when closed.
+    public var socket: Int32 { handle.map { PQsocket($0) } ?? -1 }
+
+    /// Reads what the server sent without blocking and counts the notifications in it (LISTEN).
+    /// Throws when the connection is gone.
+    public func drainNotifications() throws(DatabaseError) -> Int {
+        guard let handle else { throw .unavailable("connection closed") }
+        guard PQconsumeInput(handle) == 1, PQstatus(handle) == CONNECTION_OK else {
+            throw .unavailable(String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        var count = 0
+        while let notification = PQnotifies(handle) {
+            PQfreemem(notification)
+            count += 1
+        }
+        return count
     }
 
     /// Runs several statements of our own (a migration): never used with request data.

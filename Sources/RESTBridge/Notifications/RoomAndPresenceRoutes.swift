@@ -36,6 +36,7 @@ public enum RoomAndPresenceRoutes {
             let room = try roomName(request)
             guard let userID = request.http.parameter("user_id").flatMap({ Int64($0) }) else { throw APIError.notFound("Member") }
             guard try await rooms.remove(userID, from: room) else { throw APIError.notFound("Member") }
+            hub.removeFromRoom(userID: userID, room: room)
             return HTTPResponse(status: .noContent)
         }
         context.route(&router, .POST, ["/api/v1/admin/users/{id}/disconnect/"], access: .staffOrService) { request in

@@ -31,12 +31,18 @@ public final class EventPipeline: Sendable {
 
     /// `onQueued` runs when outbox rows were written (wakes the outbox worker).
     /// `digestWindowSeconds` > 0 replaces the hourly/daily/weekly digest windows (tests).
-    public init(pool: DatabasePool, hub: ChannelHub, digestWindowSeconds: Int = 0, onQueued: @escaping @Sendable () -> Void = {}) {
+    /// `bus`: the PostgreSQL bus, when it carries the pushes to the other nodes (each batch's
+    /// statement writes its one bus row).
+    public init(pool: DatabasePool, hub: ChannelHub, digestWindowSeconds: Int = 0, bus: PostgresBus? = nil,
+                onQueued: @escaping @Sendable () -> Void = {}) {
+        let busNode = bus?.settings.nodeID
         self.hub = hub
         batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: EventParser.maxEventsPerRequest, cost: { $0.count },
                           isolateFailures: true, afterBatch: { Self.push($0.flatMap { $0 }, hub: hub) }) { connection, groups in
-            let results = try Self.store(groups.flatMap { $0 }, digestWindowSeconds: digestWindowSeconds, on: connection)
+            let results = try Self.store(groups.flatMap { $0 }, digestWindowSeconds: digestWindowSeconds, on: connection,
+                                       busNode: busNode)
             if results.contains(where: { $0.deliveriesQueued > 0 || $0.webhooksInBatch > 0 }) { onQueued() }
+            if let bus, results.contains(where: { !$0.duplicate }) { bus.countEventBatch() }
             var rest = results[...]
             return groups.map { group in
                 defer { rest = rest.dropFirst(group.count) }
@@ -53,10 +59,11 @@ public final class EventPipeline: Sendable {
     }
 
     /// One statement for the whole batch.
-    private static func store(_ events: [EventRequest], digestWindowSeconds: Int, on connection: PostgresConnection) throws
+    private static func store(_ events: [EventRequest], digestWindowSeconds: Int, on connection: PostgresConnection,
+                              busNode: String?) throws
         -> [Result]
     {
-        let stored = try EventStore.store(events, digestWindowSeconds: digestWindowSeconds, on: connection)
+        let stored = try EventStore.store(events, digestWindowSeconds: digestWindowSeconds, on: connection, busNode: busNode)
         var results: [Result] = []
         results.reserveCapacity(events.count)
         for (event, outcome) in zip(events, stored) {
@@ -87,6 +94,6 @@ public final class EventPipeline: Sendable {
                                                json: notification.push(now: now), notificationID: notification.id))
             }
         }
-        hub.publish(messages)
+        hub.publishCommitted(messages)
     }
 }

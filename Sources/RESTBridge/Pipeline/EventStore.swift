@@ -35,8 +35,10 @@ struct EventStore: Sendable {
 
     /// Stores `events` (in order) on `connection`, in one transaction. The same idempotency key
     /// twice in one batch is one event: the later one is answered as its duplicate.
-    static func store(_ events: [EventRequest], digestWindowSeconds: Int = 0, on connection: PostgresConnection) throws
-        -> [Stored]
+    /// `busNode`: with the PostgreSQL bus, this node's id: the statement writes the batch's one
+    /// bus row (its event ids) in the same transaction (docs/bus.md).
+    static func store(_ events: [EventRequest], digestWindowSeconds: Int = 0, on connection: PostgresConnection,
+                      busNode: String? = nil) throws -> [Stored]
     {
         var firstWithKey: [String: Int] = [:]
         var sent: [Int] = []  // indexes of `events` sent to the database
@@ -51,7 +53,7 @@ struct EventStore: Sendable {
             }
             sent.append(index)
         }
-        let rows = try connection.executePrepared(statement, [input(sent.map { events[$0] }), String(digestWindowSeconds)]).rows
+        let rows = try connection.executePrepared(statement, [input(sent.map { events[$0] }), String(digestWindowSeconds), busNode]).rows
         var stored = try answers(rows, count: sent.count)
         // Duplicates (rare) are looked up after the statement, which then needs no join to past
         // events, and which could not see one committed meanwhile by a concurrent statement.
@@ -272,6 +274,11 @@ struct EventStore: Sendable {
         webhooks AS (
             \(WebhookOutbox.insert(type: "f.event_type", data: "f.data", from: "fresh f"))
             RETURNING id
+        ),
+        bus AS (
+            INSERT INTO hub_bus (node, kind, event_ids)
+            SELECT $3::text, 'events', array_agg(event_id ORDER BY ord) FROM fresh
+            WHERE $3::text IS NOT NULL HAVING count(*) > 0
         )
         SELECT i.ord, n.id AS event_id, n.id IS NULL AS duplicate, hub_iso(now()) AS created_at, NULL::bigint AS id,
             NULL::bigint AS recipient_id, NULL AS language, NULL AS delivery_method,
