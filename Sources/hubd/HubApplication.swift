@@ -215,7 +215,7 @@ struct HubApplication {
             GuardianRoutes.register(on: &router, context: context)
             AdminRoutes.register(on: &router, context: context, store: AdminStore(pool: pool), hub: hub,
                                  node: .init(id: configuration.nodeID, version: HealthRoutes.version,
-                                             connections: { counts.value }),
+                                             connections: { counts.value }, bus: { [bus] in bus?.status }),
                                  wakeOutbox: { outbox?.wake() })
             let parser = EventParser(catalogue: catalogue)
             let scheduled = ScheduledEventStore(pool: pool), reminders = ReminderStore(pool: pool)

@@ -134,6 +134,13 @@ def run_cluster_checks(n1, n2, n3):
         text = metrics(n1)
         assert f'hub_node_info{{node="one-{RUN}"}} 1' in text and "hub_bus_messages_in_total" in text, text[-800:]
         assert "hub_bus_listening 1" in text and "hub_bus_lag_ms" in text
+        # The operator console's overview lists every node: this one with its bus, the others by lease.
+        status, _, overview = api(n1.port, "GET", "/api/v1/admin/overview/", api_key=KEY)
+        assert status == 200, overview
+        nodes = {n["id"]: n for n in overview["nodes"]}
+        assert {f"one-{RUN}", f"two-{RUN}", f"three-{RUN}"} <= set(nodes), overview["nodes"]
+        assert nodes[f"one-{RUN}"]["this"] is True and nodes[f"one-{RUN}"]["bus"] == "listening", nodes
+        assert nodes[f"two-{RUN}"]["this"] is False and nodes[f"two-{RUN}"]["lease_left_ms"] > 0, nodes
 
     def events_reach_users_rooms_and_everyone_on_other_nodes():
         amina, omar = register(n1.port, "Amina"), register(n1.port, "Omar")

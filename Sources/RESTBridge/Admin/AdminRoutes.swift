@@ -9,11 +9,16 @@ public enum AdminRoutes {
         public let id: String
         public let version: String
         public let connections: @Sendable () -> Int
+        /// The bus's view (nil with one node): its state, lag and the nodes holding a lease.
+        public let bus: @Sendable () -> PostgresBus.Status?
 
-        public init(id: String, version: String, connections: @escaping @Sendable () -> Int) {
+        public init(id: String, version: String, connections: @escaping @Sendable () -> Int,
+                    bus: @escaping @Sendable () -> PostgresBus.Status? = { nil })
+        {
             self.id = id
             self.version = version
             self.connections = connections
+            self.bus = bus
         }
     }
 
@@ -24,16 +29,31 @@ public enum AdminRoutes {
             let presence = hub.presenceSummary(limit: 10)
             let names = try await store.names(presence.users.map(\.userID))
             let outbox = try await store.outbox()
+            let bus = node.bus()
+            let usersByNode = bus == nil ? [:] : try await store.onlineUsersByNode()
             var json = JSONWriter(capacity: 2048)
             json.beginObject()
             json.key("nodes")
             json.beginArray()
             json.beginObject()
             json.field("id", node.id)
+            json.field("this", true)
             json.field("version", node.version)
             json.field("sessions", hub.sessionCount)
             json.field("connections", node.connections())
+            json.key("bus"); if let bus { json.string(bus.mode.rawValue) } else { json.string("memory") }
+            json.key("bus_lag_ms"); if let bus { json.int(bus.lagMillis) } else { json.null() }
+            json.field("online_users", usersByNode[node.id] ?? presence.onlineUsers)
             json.endObject()
+            for peer in bus?.peers ?? [] where peer.nodeID != node.id {
+                json.beginObject()
+                json.field("id", peer.nodeID)
+                json.field("this", false)
+                json.key("address"); if let address = peer.address { json.string(address) } else { json.null() }
+                json.key("lease_left_ms"); json.int(peer.leaseLeftMillis)
+                json.field("online_users", usersByNode[peer.nodeID] ?? 0)
+                json.endObject()
+            }
             json.endArray()
             json.field("sessions", hub.sessionCount)
             json.field("online_users", presence.onlineUsers)

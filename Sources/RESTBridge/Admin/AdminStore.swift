@@ -71,6 +71,18 @@ public struct AdminStore: Sendable {
         }
     }
 
+    /// Users online per node (the cluster's presence table; empty with one node).
+    public func onlineUsersByNode() async throws -> [String: Int] {
+        try await pool.run { connection in
+            var counts: [String: Int] = [:]
+            for row in try connection.executePrepared(
+                "SELECT node, count(DISTINCT user_id) AS n FROM hub_presence GROUP BY node").rows {
+                if let node = row.string("node") { counts[node] = row.int("n") ?? 0 }
+            }
+            return counts
+        }
+    }
+
     /// Names of users, by id.
     public func names(_ ids: [Int64]) async throws -> [Int64: String] {
         guard !ids.isEmpty else { return [:] }
