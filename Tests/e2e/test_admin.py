@@ -2,7 +2,8 @@
 """The operator console (/admin/) in headless Chromium against hubd, a real PostgreSQL and a real
 SMTP server (aiosmtpd): a staff sign-in sees the session count rise when a second browser
 connects; an email that failed (the SMTP server was down) is retried from its button and arrives;
-a non-staff user is refused, in the page and by the API. Saves a screenshot to docs/admin.png."""
+a webhook message is replayed from its button; a non-staff user is refused, in the page and by
+the API. Saves a screenshot to docs/admin.png."""
 import os
 import sys
 import tempfile
@@ -13,7 +14,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, Mailbox, api, fail_leftover_deliveries, free_port, register_user, wait_for  # noqa: E402
+from hubd import (DATABASE_URL, Checks, Hubd, Mailbox, Recorder, api, fail_leftover_deliveries, free_port,  # noqa: E402
+                  register_user, wait_for)
 from test_browser import browser, sign_in  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,7 +43,7 @@ def main():
            "HUB_ADMIN_PASSWORD_FILE": os.path.join(workdir, "admin-password"), "HUB_RATE_LIMIT_LOGIN": 100000,
            "HUB_RATE_LIMIT_ANON": 100000, "HUB_RATE_LIMIT_USER": 100000, "HUB_SMTP_FROM": "hub@school.ma",
            "HUB_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?starttls=never", "HUB_OUTBOX_MAX_ATTEMPTS": 1,
-           "HUB_DELIVERY_TIMEOUT": 2}
+           "HUB_DELIVERY_TIMEOUT": 2, "HUB_WEBHOOK_ALLOW_HTTP": 1, "HUB_WEBHOOK_ALLOW_PRIVATE": 1}
     box = Mailbox()
     smtp = None
     with Hubd(**env) as hubd:
@@ -80,6 +82,22 @@ def main():
                 wait_for(lambda: box.to(person["email"]), seconds=20, what="the retried email")
                 console.save_screenshot(SCREENSHOT)
 
+            def webhook_message_replayed_from_its_button():
+                receiver = Recorder()
+                status, _, endpoint = api(port, "POST", "/api/v1/webhooks/endpoints/", {
+                    "url": f"http://127.0.0.1:{receiver.port}/hooks", "event_types": ["enrollment.created"]}, api_key=KEY)
+                assert status == 201, endpoint
+                status, _, answer = api(port, "POST", "/api/v1/events/", {
+                    "type": "enrollment.created", "data": {"course": "Tajweed 1"}}, api_key=KEY)
+                assert status == 202, answer
+                first = wait_for(lambda: receiver.matching(lambda r: r["path"] == "/hooks"), seconds=15, what="the webhook")
+                replay = WebDriverWait(console, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, "#webhooks button.replay"))
+                replay.click()
+                both = wait_for(lambda: (lambda got: got if len(got) >= 2 else None)(
+                    receiver.matching(lambda r: r["path"] == "/hooks")), seconds=15, what="the replayed message")
+                ids = {r["headers"]["webhook-id"] for r in both}
+                assert len(ids) == 1 and first[0]["body"] == both[1]["body"], "a replay is the same message"
+
             def non_staff_is_refused():
                 student = register_user(port, "Student")
                 status, _, _ = api(port, "GET", "/api/v1/admin/overview/", token=student["token"])
@@ -106,6 +124,8 @@ def main():
 
             checks.run("staff: the session count rises when a second browser connects", staff_sees_the_session_count_rise)
             checks.run("a failed email is retried from its button and arrives", failed_email_is_retried_from_its_button)
+            checks.run("a webhook message is replayed from its button (same id, same body)",
+                       webhook_message_replayed_from_its_button)
             checks.run("a non-staff user is refused by the page and the API", non_staff_is_refused)
             checks.run("unknown delivery 404, bad status 400, retrying a delivered one 409", bad_actions_answer_clearly)
         finally:
