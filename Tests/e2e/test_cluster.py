@@ -20,7 +20,7 @@ import uuid
 import websockets
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api, psql, register_user as register, wait_for  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, Recorder, api, psql, register_user as register, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PG = os.path.join(HERE, "..", "..", "scripts", "pg-local.sh")
@@ -29,7 +29,8 @@ KEY = "svc-" + uuid.uuid4().hex
 LEASE_MS, GRACE_MS = 1500, 500
 BASE = dict(HUB_DATABASE_URL=DATABASE_URL, HUB_SERVICE_KEYS=KEY, HUB_RATE_LIMIT_LOGIN=100000,
             HUB_RATE_LIMIT_ANON=100000, HUB_RATE_LIMIT_USER=100000, HUB_PRESENCE_GRACE_MS=GRACE_MS,
-            HUB_NODE_LEASE_MS=LEASE_MS, HUB_BUS_POLL_MS=500)
+            HUB_NODE_LEASE_MS=LEASE_MS, HUB_BUS_POLL_MS=500, HUB_WEBHOOK_ALLOW_HTTP=1, HUB_WEBHOOK_ALLOW_PRIVATE=1,
+            HUB_WEBHOOK_RETRY_SCALE=0.001)
 RUN = uuid.uuid4().hex[:6]
 
 
@@ -197,6 +198,31 @@ def run_cluster_checks(n1, n2, n3):
                 for tab in tabs:
                     await tab.close()
         asyncio.run(go())
+
+    def presence_webhooks_once_per_cluster():
+        receiver = Recorder()
+        status, _, endpoint = api(n1.port, "POST", "/api/v1/webhooks/endpoints/", {
+            "url": f"http://127.0.0.1:{receiver.port}/presence", "event_types": ["presence.*"]}, api_key=KEY)
+        assert status == 201, endpoint
+        person = register(n1.port, "Twotabs")
+
+        def seen(kind):
+            return [r for r in receiver.matching(lambda r: r["path"] == "/presence")
+                    if json.loads(r["body"])["type"] == kind and json.loads(r["body"])["data"]["user_id"] == person["id"]]
+
+        async def go():
+            on_one = await connect(n1, person)
+            on_two = await connect(n2, person)
+            await asyncio.to_thread(wait_for, lambda: seen("presence.online"), 10, "presence.online")
+            await on_one.close()
+            await asyncio.sleep(GRACE_MS / 1000 + 1.5)
+            assert seen("presence.offline") == [], "still online on node 2: no offline"
+            await on_two.close()
+            await asyncio.to_thread(wait_for, lambda: seen("presence.offline"), 10, "presence.offline")
+            await asyncio.sleep(1.5)
+        asyncio.run(go())
+        assert len(seen("presence.online")) == 1, "online once for the cluster, not once per node"
+        assert len(seen("presence.offline")) == 1, "offline once for the cluster"
 
     def room_presence_merges_every_node():
         a, b, c = register(n1.port, "Alpha"), register(n1.port, "Beta"), register(n1.port, "Gamma")
@@ -428,6 +454,8 @@ def run_cluster_checks(n1, n2, n3):
         checks.run = (lambda run: lambda name, fn: run(name, fn) if only in name else None)(checks.run)
     checks.run("health shows the node, the bus (listening, lag) and the peers; /metrics the bus counters",
                health_shows_node_bus_and_peers)
+    checks.run("presence webhooks: online and offline once for the cluster, a tab left on another node keeps the user online",
+               presence_webhooks_once_per_cluster)
     checks.run("an event posted to node 1 reaches sessions on nodes 2 and 3: users, rooms, everyone",
                events_reach_users_rooms_and_everyone_on_other_nodes)
     checks.run("a read on node 2 updates tabs on nodes 1 and 3 (and a read on 3 reaches 1)",
