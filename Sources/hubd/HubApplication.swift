@@ -168,11 +168,16 @@ struct HubApplication {
             limits.anonymousPerHour = configuration.rateLimitAnonymous
             limits.userPerHour = configuration.rateLimitUser
             limits.loginPerMinute = configuration.rateLimitLogin
+            var settings = APISettings()
+            settings.publicURL = configuration.publicURL
+            settings.refreshRotation = configuration.refreshRotation
+            settings.selfRegistrationRoles = Set(configuration.selfRegistrationRoles.split(separator: ",")
+                .compactMap { Role(rawValue: String($0)) })
             let context = APIContext(
                 pool: pool,
                 jwt: JWT(secret: configuration.jwtSecret, accessTTL: Int64(configuration.accessTTL),
                          refreshTTL: Int64(configuration.refreshTTL)),
-                serviceKeys: configuration.serviceKeys, limits: limits, logger: logger)
+                serviceKeys: configuration.serviceKeys, limits: limits, logger: logger, settings: settings)
             AuthRoutes.register(on: &router, context: context)
             let store = NotificationStore(pool: pool)
             var channel = ChannelConfiguration()

@@ -63,6 +63,10 @@ struct HubConfiguration {
     var nodeLeaseMillis = 15_000
     var busPollMillis = 1_000
     var busListen = true
+    /// The hub's public base URL (absolute links in paginated lists); the request's Host without it.
+    var publicURL: String?
+    var refreshRotation = false
+    var selfRegistrationRoles = "STUDENT"
 
     struct Setting {
         let name: String
@@ -134,6 +138,12 @@ struct HubConfiguration {
         Setting(name: "HUB_BUS_POLL_MS", help: "bus poll backstop while LISTEN works, ms", defaultText: "1000"),
         Setting(name: "HUB_BUS_LISTEN", help: "LISTEN for bus wake-ups (0: poll only, behind a transaction pooler) (1/0)",
                 defaultText: "1"),
+        Setting(name: "HUB_PUBLIC_URL", help: "public base URL of links in lists (https://hub.example)",
+                defaultText: "http://<Host>"),
+        Setting(name: "HUB_REFRESH_ROTATION", help: "a refresh answers a new refresh token and revokes the used one (1/0)",
+                defaultText: "0"),
+        Setting(name: "HUB_SELF_REGISTRATION_ROLES", help: "roles anyone may register as, comma-separated",
+                defaultText: "STUDENT"),
     ]
 
     struct ConfigurationError: Error, CustomStringConvertible {
@@ -270,6 +280,21 @@ struct HubConfiguration {
         try readPush(reader, into: &config)
         try readWebhooks(reader, into: &config)
         try readBus(reader, into: &config)
+        if let url = reader.string("HUB_PUBLIC_URL") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
+                throw ConfigurationError(description: "HUB_PUBLIC_URL must be an http(s) URL such as https://hub.example")
+            }
+            config.publicURL = url
+        }
+        config.refreshRotation = try reader.bool("HUB_REFRESH_ROTATION") ?? false
+        if let roles = reader.string("HUB_SELF_REGISTRATION_ROLES") {
+            let names = roles.split(separator: ",").map { $0.trimmingSpaces.uppercased() }
+            let known = ["ADMIN", "STAFF", "TEACHER", "STUDENT", "PARENT", "DRIVER"]
+            guard names.allSatisfy(known.contains) else {
+                throw ConfigurationError(description: "HUB_SELF_REGISTRATION_ROLES must list roles among \(known.joined(separator: ", "))")
+            }
+            config.selfRegistrationRoles = names.joined(separator: ",")
+        }
         do {
             _ = try SocketAddress.resolve(host: config.host, port: config.port)
         } catch {

@@ -46,6 +46,29 @@ public struct RateLimits: Sendable {
     public init() {}
 }
 
+/// Behaviour switches of the API, from hubd's configuration.
+public struct APISettings: Sendable {
+    /// `HUB_PUBLIC_URL` (`https://hub.example`): the base of absolute links (`next`, `previous`);
+    /// without it they are built from the request's `Host`.
+    public var publicURL: String?
+    /// `HUB_REFRESH_ROTATION`: a refresh answers a new refresh token and revokes the used one.
+    /// Off by default, as simplejwt's `ROTATE_REFRESH_TOKENS=False`.
+    public var refreshRotation = false
+    /// `HUB_SELF_REGISTRATION_ROLES`: roles anyone may register as; other roles need staff or a service key.
+    public var selfRegistrationRoles: Set<Role> = [.STUDENT]
+
+    public init() {}
+
+    /// The absolute URL of `path` (with its query) as the caller reached it.
+    public func absoluteURL(_ pathAndQuery: String, host: String?) -> String {
+        if let publicURL {
+            return (publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL) + pathAndQuery
+        }
+        let host = host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
+        return "http://" + host + pathAndQuery
+    }
+}
+
 /// Everything API routes share: store, tokens, keys, limits, logs. `route` wraps a handler with
 /// authentication, rate limiting, error mapping and the rate-limit headers on every response.
 public final class APIContext: Sendable {
@@ -56,11 +79,13 @@ public final class APIContext: Sendable {
     public let passwords: PasswordHasher
     public let limiter = RateLimiter()
     public let limits: RateLimits
+    public let settings: APISettings
     let logger: Logger
 
     public init(pool: DatabasePool, jwt: JWT, serviceKeys: [String], limits: RateLimits, logger: Logger,
-                passwords: PasswordHasher = PasswordHasher())
+                passwords: PasswordHasher = PasswordHasher(), settings: APISettings = APISettings())
     {
+        self.settings = settings
         self.pool = pool
         users = UserStore(pool: pool)
         tokens = TokenService(jwt: jwt, pool: pool)

@@ -1,4 +1,5 @@
-/// Issues and checks token pairs; refresh tokens rotate, and a used one is revoked for good.
+/// Issues and checks token pairs. A refresh token gives new access tokens until it expires
+/// (simplejwt's default); with rotation on, each use answers a new pair and revokes the used one.
 public struct TokenService: Sendable {
     public let jwt: JWT
     let pool: DatabasePool
@@ -33,6 +34,18 @@ public struct TokenService: Sendable {
         }
         guard inserted == 1 else { throw APIError.unauthorized("Token is blacklisted", code: "TOKEN_INVALID") }
         return (issuePair(for: claims.userID), claims.userID)
+    }
+
+    /// A new access token for a valid, unrevoked refresh token (no rotation); the token stays usable.
+    public func access(for refresh: String) async throws -> (String, Int64) {
+        let claims: JWT.Claims
+        do {
+            claims = try jwt.verify(refresh, as: .refresh)
+        } catch {
+            throw APIError.unauthorized(error.message, code: "TOKEN_INVALID")
+        }
+        if try await isRevoked(claims.jti) { throw APIError.unauthorized("Token is blacklisted", code: "TOKEN_INVALID") }
+        return (jwt.issue(.access, userID: claims.userID).0, claims.userID)
     }
 
     public func isRevoked(_ jti: String) async throws -> Bool {

@@ -17,11 +17,11 @@ public enum NotificationRoutes {
             return .json(.created, stored.json)
         }
         context.route(&router, .GET, ["/api/v1/notifications/", "/api/notifications/", "/api/attendance/notifications/"]) { request in
-            try await list(request, store: store, unreadOnly: false)
+            try await list(request, store: store, settings: context.settings, unreadOnly: false)
         }
         context.route(&router, .GET, ["/api/v1/notifications/unread/", "/api/notifications/unread/",
                                       "/api/attendance/notifications/unread/"]) { request in
-            try await list(request, store: store, unreadOnly: true)
+            try await list(request, store: store, settings: context.settings, unreadOnly: true)
         }
         context.route(&router, .POST, ["/api/v1/notifications/bulk-read/", "/api/v1/notifications/bulk_read/",
                                        "/api/notifications/bulk-read/", "/api/attendance/notifications/bulk_read/"]) { request in
@@ -160,12 +160,13 @@ public enum NotificationRoutes {
     }
 
     /// The list with DRF pagination and the filters of DESIGN; each bad filter is named in details.
-    static func list(_ request: APIRequest, store: NotificationStore, unreadOnly: Bool) async throws -> HTTPResponse {
+    static func list(_ request: APIRequest, store: NotificationStore, settings: APISettings, unreadOnly: Bool) async throws
+        -> HTTPResponse
+    {
         let user = try request.requireUser()
         let query = request.http.query
         var errors = FieldErrors()
-        let page = parsePositive(query["page"], "page", default: 1, max: 1_000_000, &errors)
-        let size = parsePositive(query["page_size"], "page_size", default: 20, max: 100, &errors)
+        let pagination = Pagination(query, &errors)
         var filters = NotificationStore.Filters()
         if let text = query["is_read"] {
             switch text.lowercased() {
@@ -201,8 +202,11 @@ public enum NotificationRoutes {
             }
         }
         try errors.throwIfAny()
-        let (items, total) = try await store.list(userID: user.id, filters: filters, offset: (page - 1) * size, limit: size)
-        return .json(.ok, paginated(items, total: total, page: page, size: size, request: request.http))
+        let (items, total) = try await store.list(userID: user.id, filters: filters, offset: pagination.offset,
+                                                  limit: pagination.size)
+        return .json(.ok, pagination.envelope(total: total, request: request.http, settings: settings) { json in
+            for item in items { item.write(to: &json) }
+        })
     }
 
     /// `2026-11-22`, `2026-11-22T10:30:00Z`, with optional fraction and offset.
@@ -217,43 +221,5 @@ public enum NotificationRoutes {
             else { return false }
         }
         return true
-    }
-
-    static func parsePositive(_ text: String?, _ name: String, default value: Int, max: Int, _ errors: inout FieldErrors) -> Int {
-        guard let text else { return value }
-        guard let number = Int(text), number >= 1, number <= max else {
-            errors.add(name, "Must be a whole number from 1 to \(max).")
-            return value
-        }
-        return number
-    }
-
-    /// DRF pagination: `count`, `next`, `previous`, `results`, plus `page_info`.
-    static func paginated(_ items: [StoredNotification], total: Int, page: Int, size: Int, request: HTTPRequest) -> [UInt8] {
-        let pages = max(1, (total + size - 1) / size)
-        func link(_ page: Int) -> String {
-            var pairs = request.query.pairs.filter { $0.name != "page" }.map { "\($0.name)=\($0.value)" }
-            pairs.append("page=\(page)")
-            return request.path + "?" + pairs.joined(separator: "&")
-        }
-        var json = JSONWriter(capacity: 1024 + items.count * 600)
-        json.beginObject()
-        json.field("count", total)
-        json.key("next"); if page < pages { json.string(link(page + 1)) } else { json.null() }
-        json.key("previous"); if page > 1 { json.string(link(page - 1)) } else { json.null() }
-        json.key("results")
-        json.beginArray()
-        for item in items { item.write(to: &json) }
-        json.endArray()
-        json.key("page_info")
-        json.beginObject()
-        json.field("page", page)
-        json.field("page_size", size)
-        json.field("total_pages", pages)
-        json.field("has_next", page < pages)
-        json.field("has_previous", page > 1)
-        json.endObject()
-        json.endObject()
-        return json.bytes
     }
 }

@@ -120,7 +120,7 @@ public enum PreferencesRoutes {
             }
             return .success(phone)
         case .language:
-            guard let text = raw as? String, ["en", "ar", "fr"].contains(text) else { return .failure("Must be one of: en, ar, fr.") }
+            guard let text = raw as? String, Language.isTag(text) else { return .failure(ValidationMessage(text: Language.tagProblem)) }
             return .success(text)
         case .timezone:
             guard let text = raw as? String, text.count <= 64, TimeZone(identifier: text) != nil,

@@ -209,9 +209,9 @@ struct EventStore: Sendable {
                 title_french, message, message_arabic, message_french, data, event_id, related_object_type,
                 related_object_id, requires_action, delivery_method, language)
             SELECT u.id, f.event_type, f.category, f.priority,
-                CASE l.code WHEN 'ar' THEN f.title_arabic WHEN 'fr' THEN f.title_french ELSE f.title END,
+                CASE l.base WHEN 'ar' THEN f.title_arabic WHEN 'fr' THEN f.title_french ELSE f.title END,
                 f.title_arabic, f.title_french,
-                CASE l.code WHEN 'ar' THEN f.message_arabic WHEN 'fr' THEN f.message_french ELSE f.message END,
+                CASE l.base WHEN 'ar' THEN f.message_arabic WHEN 'fr' THEN f.message_french ELSE f.message END,
                 f.message_arabic, f.message_french, f.data, f.event_id, f.related_object_type, f.related_object_id,
                 f.requires_action,
                 concat_ws(',', 'IN_APP',
@@ -226,7 +226,8 @@ struct EventStore: Sendable {
             JOIN fresh f ON f.ord = t.ord
             JOIN users u ON u.id = t.user_id
             LEFT JOIN notification_preferences p ON p.user_id = u.id
-            CROSS JOIN LATERAL (SELECT COALESCE(p.language, u.language) AS code) l
+            CROSS JOIN LATERAL (SELECT COALESCE(p.language, u.language) AS code,
+                lower(split_part(COALESCE(p.language, u.language), '-', 1)) AS base) l
             CROSS JOIN LATERAL (SELECT CASE f.category
                 WHEN 'payment' THEN p.payment_notifications WHEN 'homework' THEN p.homework_notifications
                 WHEN 'lesson' THEN p.lesson_notifications WHEN 'attendance' THEN p.attendance_notifications
