@@ -40,7 +40,7 @@ def main():
                     assert json.loads(await tab.recv())["type"] == "connected"
                 key = uuid.uuid4().hex
                 body = {"type": "attendance_alert", "recipients": {"guardians_of": [student["id"]]},
-                        "data": {"student_name": "ياسمين", "status": "غائبة", "subject": "الرياضيات", "date": "2026-11-22"},
+                        "data": {"student_name": "ياسمين", "status": "غائبة", "subject": "الرياضيات", "class": "1A", "session_date": "2026-11-22", "session_time": "09:00"},
                         "idempotency_key": key}
                 started = time.time()
                 status, _, answer = await asyncio.get_running_loop().run_in_executor(None, event, port, body)
@@ -49,8 +49,8 @@ def main():
                 for tab in (tab1, tab2):
                     push = json.loads(await asyncio.wait_for(tab.recv(), 2))
                     assert push["type"] == "attendance_alert" and push["id"] == nid, push
-                    assert push["data"]["title"] == "تنبيه الحضور", push["data"]["title"]
-                    assert "ياسمين" in push["data"]["message"] and push["data"]["priority"] == "HIGH"
+                    assert push["data"]["notification"]["title"] == "تنبيه الحضور", push["data"]["notification"]["title"]
+                    assert "ياسمين" in push["data"]["notification"]["message"] and push["data"]["notification"]["priority"] == "HIGH"
                 assert time.time() - started < 1.0, time.time() - started
                 status, _, listing = api(port, "GET", "/api/v1/notifications/?is_read=false", token=parent["access"])
                 assert status == 200 and [n["id"] for n in listing["results"]] == [nid], listing
@@ -258,7 +258,7 @@ def main():
             _, _, item = api(port, "GET", f"/api/v1/notifications/{nid}/", token=token)
             assert item["title"] == "Nouveau devoir", "rendered in the preferred language"
             assert item["delivery_method"] == ["IN_APP", "EMAIL", "TELEGRAM"], item["delivery_method"]
-            assert push["id"] == nid and push["data"]["delivery_method"] == item["delivery_method"], push
+            assert push["id"] == nid and push["data"]["notification"]["delivery_method"] == item["delivery_method"], push
             status, _, deliveries = api(port, "GET", f"/api/v1/notifications/{nid}/deliveries/", token=token)
             channels = {d["channel"]: d for d in deliveries["results"]}
             assert set(channels) == {"IN_APP", "EMAIL", "TELEGRAM"} and channels["EMAIL"]["destination"] == student["email"]

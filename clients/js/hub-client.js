@@ -4,7 +4,7 @@
 //   import { HubClient } from "/static/hub-client.js";
 //   const hub = new HubClient({ url: "wss://hub.example/ws/notifications/", token: () => accessToken,
 //                               refresh: async () => (accessToken = await refreshAccessToken()) });
-//   hub.addEventListener("notification", (e) => show(e.detail));
+//   hub.addEventListener("notification", (e) => show(e.detail));   // the stored notification; .data is the payload
 //   hub.addEventListener("read", (e) => setUnread(e.detail.unread_count));
 //   hub.connect();
 //
@@ -169,8 +169,10 @@ export class HubClient extends EventTarget {
           this.seen.add(message.id);
           if (this.seen.size > 2000) this.seen.delete(this.seen.values().next().value);
           this.lastId = Math.max(this.lastId, message.id);
-          if (!data.is_read && !this.replaying) this.unreadCount += 1;
-          this.#emit("notification", { ...data, id: message.id, type: message.type, timestamp: message.timestamp });
+          // data is the event's payload as the backend posted it; the stored notification is data.notification.
+          const notification = data.notification || data;
+          if (!notification.is_read && !this.replaying) this.unreadCount += 1;
+          this.#emit("notification", { ...notification, id: message.id, type: message.type, timestamp: message.timestamp });
         }
     }
   }

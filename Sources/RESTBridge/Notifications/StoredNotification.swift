@@ -124,9 +124,26 @@ public struct StoredNotification: Sendable {
         return writer.bytes
     }
 
-    /// The WebSocket push, in the channel's envelope: the type, the id (resume cursor) and the
-    /// REST shape in `data`.
+    /// The WebSocket push, in the channel's envelope: the type, the id (resume cursor), and in
+    /// `data` the event's own payload as the backend posted it (Madrasti's front end reads
+    /// `data.student_name`, `data.status`), with the stored notification, as REST shows it, under
+    /// `data.notification` (written last: a payload member of that name gives way to it).
     public func push(now: Int64 = WallClock.nowMillis()) -> [UInt8] {
-        Envelope.make(type, id: id, now: now) { json in writeMembers(to: &json) }
+        Envelope.make(type, id: id, now: now) { json in
+            let members = Self.members(ofObject: data)
+            if !members.isEmpty { json.raw(members) }
+            json.key("notification")
+            write(to: &json)
+        }
+    }
+
+    /// The text between an object's braces (the stored data is always an object).
+    static func members(ofObject text: String) -> [UInt8] {
+        let bytes = Array(text.utf8)
+        guard let open = bytes.firstIndex(of: UInt8(ascii: "{")), let close = bytes.lastIndex(of: UInt8(ascii: "}")),
+              open < close
+        else { return [] }
+        let inner = bytes[(open + 1)..<close]
+        return inner.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) ? [] : Array(inner)
     }
 }
