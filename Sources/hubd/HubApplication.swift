@@ -206,6 +206,8 @@ struct HubApplication {
             let pipeline = EventPipeline(pool: pool, hub: hub, digestWindowSeconds: configuration.digestWindowSeconds, bus: bus,
                                          onQueued: { [outbox] in outbox?.wake() })
             NotificationRoutes.register(on: &router, context: context, store: store, hub: hub, pipeline: pipeline)
+            InboxRoutes.register(on: &router, context: context, store: store, hub: hub)
+            SnoozeWaker(store: store, hub: hub, logger: logger).start()
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
             let counts = connectionCount
             var sources = MetricsRoutes.Sources(metrics: metrics, connections: { counts.value }, hub: hub, pool: pool,

@@ -33,7 +33,7 @@ public enum NotificationRoutes {
             try errors.throwIfAny()
             let outcome = try await store.markRead(userID: user.id, ids: ids)
             announceRead(hub, user.id, outcome)
-            return .json(.ok, Array(#"{"marked":\#(outcome.ids.count),"unread_count":\#(outcome.unread)}"#.utf8))
+            return .json(.ok, marked(outcome))
         }
         context.route(&router, .GET, ["/api/v1/notifications/{id}/deliveries/"]) { request in
             let user = try request.requireUser()
@@ -77,8 +77,8 @@ public enum NotificationRoutes {
         context.route(&router, .GET, ["/api/v1/notifications/unread-count/", "/api/notifications/unread-count/",
                                       "/api/attendance/notifications/unread_count/"]) { request in
             let user = try request.requireUser()
-            let count = try await store.unreadCount(userID: user.id)
-            return .json(.ok, Array(#"{"unread_count":\#(count),"count":\#(count)}"#.utf8))
+            let counts = try await store.unreadCount(userID: user.id)
+            return .json(.ok, Array(#"{"unread_count":\#(counts.unread),"count":\#(counts.unread),"unseen_count":\#(counts.unseen)}"#.utf8))
         }
         context.route(&router, .GET, ["/api/v1/notifications/{id}/", "/api/notifications/{id}/",
                                       "/api/attendance/notifications/{id}/"]) { request in
@@ -104,7 +104,7 @@ public enum NotificationRoutes {
                 let user = try request.requireUser()
                 let outcome = try await store.markRead(userID: user.id, ids: nil)
                 announceRead(hub, user.id, outcome)
-                return .json(.ok, Array(#"{"marked":\#(outcome.ids.count),"unread_count":\#(outcome.unread)}"#.utf8))
+                return .json(.ok, marked(outcome))
             }
         }
     }
@@ -145,12 +145,26 @@ public enum NotificationRoutes {
         return event
     }
 
-    static func announceRead(_ hub: ChannelHub, _ userID: Int64, _ outcome: (ids: [Int64], unread: Int)) {
-        hub.announceRead(userID: userID, ids: outcome.ids, unreadCount: outcome.unread)
+    static func announceRead(_ hub: ChannelHub, _ userID: Int64, _ outcome: InboxOutcome) {
+        hub.announceRead(userID: userID, ids: outcome.ids, counts: outcome.counts)
+    }
+
+    /// `{marked, unread_count, unseen_count}`, the answer of every change of read state.
+    static func marked(_ outcome: InboxOutcome) -> [UInt8] {
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("marked", outcome.ids.count)
+        json.key("ids")
+        json.beginArray()
+        for id in outcome.ids { json.int(id) }
+        json.endArray()
+        outcome.counts.write(to: &json)
+        json.endObject()
+        return json.bytes
     }
 
     /// The notification named in the path, if it is the caller's: 404 when absent, 403 when another's.
-    private static func owned(_ request: APIRequest, user: User, store: NotificationStore) async throws -> StoredNotification {
+    static func owned(_ request: APIRequest, user: User, store: NotificationStore) async throws -> StoredNotification {
         guard let id = request.http.parameter("id").flatMap({ Int64($0) }) else { throw APIError.notFound("Notification") }
         guard let (notification, owner) = try await store.find(id: id, for: user.id) else {
             throw APIError.notFound("Notification")
@@ -176,6 +190,17 @@ public enum NotificationRoutes {
             }
         }
         if unreadOnly { filters.isRead = false }
+        for (name, keyPath) in [("is_seen", \NotificationStore.Filters.isSeen), ("archived", \NotificationStore.Filters.archivedFlag)] {
+            guard let text = query[name] else { continue }
+            switch text.lowercased() {
+            case "true", "1": filters[keyPath: keyPath] = true
+            case "false", "0": filters[keyPath: keyPath] = false
+            default: errors.add(name, "Must be true or false.")
+            }
+        }
+        if let text = query["expires_at__gte"] {
+            if InboxTime.isTimestamp(text) { filters.expiresFrom = text } else { errors.add("expires_at__gte", "Use an ISO-8601 date or time.") }
+        }
         filters.type = query["notification_type"].flatMap { $0.isEmpty ? nil : $0 }
         filters.category = query["category"].flatMap { $0.isEmpty ? nil : $0 }
         if let priority = query["priority"] {
@@ -189,7 +214,7 @@ public enum NotificationRoutes {
                                 ("created_at__lte", \NotificationStore.Filters.createdTo)]
         {
             guard let text = query[name] else { continue }
-            if isTimestamp(text) { filters[keyPath: keyPath] = text } else { errors.add(name, "Use an ISO-8601 date or time.") }
+            if InboxTime.isTimestamp(text) { filters[keyPath: keyPath] = text } else { errors.add(name, "Use an ISO-8601 date or time.") }
         }
         if let search = query["search"], !search.isEmpty {
             if search.count > 200 { errors.add("search", "At most 200 characters.") } else { filters.search = search }
@@ -207,19 +232,5 @@ public enum NotificationRoutes {
         return .json(.ok, pagination.envelope(total: total, request: request.http, settings: settings) { json in
             for item in items { item.write(to: &json) }
         })
-    }
-
-    /// `2026-11-22`, `2026-11-22T10:30:00Z`, with optional fraction and offset.
-    static func isTimestamp(_ text: String) -> Bool {
-        let pattern = #"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"#
-        guard text.range(of: pattern, options: .regularExpression) != nil else { return false }
-        let parts = text.prefix(10).split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]), parts[0] >= 1 else { return false }
-        if text.count > 19, let sign = text.dropFirst(19).firstIndex(where: { $0 == "+" || $0 == "-" }) {
-            let digits = text[text.index(after: sign)...].filter(\.isNumber)
-            guard let hours = Int(digits.prefix(2)), let minutes = Int(digits.dropFirst(2).prefix(2)), hours <= 14, minutes < 60
-            else { return false }
-        }
-        return true
     }
 }

@@ -27,6 +27,10 @@ public struct StoredNotification: Sendable {
     public var actionTaken = false
     public var createdAt: String
     public var eventID: Int64?
+    public var seenAt: String?
+    public var archivedAt: String?
+    public var snoozedUntil: String?
+    public var expiresAt: String?
 
     /// A notification the pipeline has just stored for `recipient`, in `language`.
     init(id: Int64, recipientID: Int64?, event: EventRequest, eventID: Int64, language: Language, deliveryMethod: String,
@@ -48,6 +52,7 @@ public struct StoredNotification: Sendable {
         self.deliveryMethod = deliveryMethod
         self.createdAt = createdAt
         self.eventID = eventID
+        expiresAt = event.expiresAt
     }
 
     /// A row selected with `NotificationStore.columns`.
@@ -72,6 +77,10 @@ public struct StoredNotification: Sendable {
         actionTaken = row.bool("action_taken") ?? false
         createdAt = row.string("created_at") ?? ""
         eventID = row.int("event_id").map(Int64.init)
+        seenAt = row.string("seen_at")
+        archivedAt = row.string("archived_at")
+        snoozedUntil = row.string("snoozed_until")
+        expiresAt = row.string("expires_at")
     }
 
     public func write(to json: inout JSONWriter) {
@@ -112,6 +121,12 @@ public struct StoredNotification: Sendable {
         json.field("action_taken", actionTaken)
         json.field("created_at", createdAt)
         json.field("sent_at", createdAt)
+        json.field("is_seen", isRead || seenAt != nil)
+        json.key("seen_at"); optional(seenAt, &json)
+        json.field("is_archived", archivedAt != nil)
+        json.key("archived_at"); optional(archivedAt, &json)
+        json.key("snoozed_until"); optional(snoozedUntil, &json)
+        json.key("expires_at"); optional(expiresAt, &json)
     }
 
     private func optional(_ value: String?, _ json: inout JSONWriter) {
@@ -128,12 +143,16 @@ public struct StoredNotification: Sendable {
     /// `data` the event's own payload as the backend posted it (Madrasti's front end reads
     /// `data.student_name`, `data.status`), with the stored notification, as REST shows it, under
     /// `data.notification` (written last: a payload member of that name gives way to it).
-    public func push(now: Int64 = WallClock.nowMillis()) -> [UInt8] {
-        Envelope.make(type, id: id, now: now) { json in
+    /// `notification_unsnoozed` (a snooze that ended) carries the counts after it too.
+    public func push(now: Int64 = WallClock.nowMillis(), as messageType: String? = nil, counts: InboxCounts? = nil)
+        -> [UInt8]
+    {
+        Envelope.make(messageType ?? type, id: id, now: now) { json in
             let members = Self.members(ofObject: data)
             if !members.isEmpty { json.raw(members) }
             json.key("notification")
             write(to: &json)
+            counts?.write(to: &json)
         }
     }
 

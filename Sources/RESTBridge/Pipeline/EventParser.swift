@@ -74,6 +74,14 @@ public struct EventParser: Sendable {
         } else if let entry {
             event.escalation = EscalationStep.applying(entry.escalation, to: priority)
         }
+        event.includeNewUsers = body.bool("include_new_users", &errors) ?? false
+        if let expires = body.string("expires_at", &errors, maxLength: 40) {
+            if InboxTime.isTimestamp(expires) { event.expiresAt = expires } else {
+                errors.add(prefix + "expires_at", "Use an ISO-8601 date or time, such as 2026-12-31T23:00:00Z.")
+            }
+        } else if let expires = placeholders["expires_at"], InboxTime.isTimestamp(expires) {
+            event.expiresAt = expires  // Madrasti's system_alert carries it in its data
+        }
         // Recipients are optional: an event without any (`enrollment.created`) stores no
         // notification and exists for the webhook endpoints subscribed to its type.
         if let recipients = body.object["recipients"] as? [String: Any] {

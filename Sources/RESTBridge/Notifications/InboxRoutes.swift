@@ -1,0 +1,67 @@
+import Channels
+import Foundation
+import Hub
+
+/// The inbox states beside read, over REST: seen (`POST …/seen/ {up_to_id | ids}`), archive and
+/// unarchive, snooze (`{until}`) and delete for the recipient. Every change reaches all of the
+/// user's tabs as `notification_updated {ids, state, unread_count, unseen_count}`, and answers the
+/// same numbers. Canonical under `/api/v1/notifications/`, with Khatma's `/api/notifications/`.
+public enum InboxRoutes {
+    static let bases = ["/api/v1/notifications/", "/api/notifications/"]
+
+    public static func register(on router: inout Router, context: APIContext, store: NotificationStore, hub: ChannelHub) {
+        context.route(&router, .POST, bases.map { $0 + "seen/" }) { request in
+            let user = try request.requireUser()
+            let body = try request.body()
+            var errors = FieldErrors()
+            let upTo = body.integer("up_to_id", &errors)
+            let ids = upTo == nil ? body.integers("ids", &errors, maxCount: 1000,
+                                                  message: "Give up_to_id, or a non-empty list of at most 1000 ids.") : []
+            if let upTo, upTo < 1 { errors.add("up_to_id", "Must be a notification id.") }
+            try errors.throwIfAny()
+            return try await apply(.seen(ids: ids, upTo: upTo), user: user, store: store, hub: hub)
+        }
+        typealias Reader = @Sendable (Int64, JSONBody) throws(APIError) -> InboxChange
+        let actions: [(String, Reader)] = [("archive", { id, _ in .archive([id]) }), ("unarchive", { id, _ in .unarchive([id]) }),
+                                           ("snooze", snooze)]
+        for (action, change) in actions {
+            context.route(&router, .POST, bases.map { $0 + "{id}/\(action)/" }) { request in
+                let user = try request.requireUser()
+                let notification = try await NotificationRoutes.owned(request, user: user, store: store)
+                return try await apply(try change(notification.id, try request.body()), user: user, store: store, hub: hub)
+            }
+        }
+        context.route(&router, .DELETE, bases.map { $0 + "{id}/" }) { request in
+            let user = try request.requireUser()
+            let notification = try await NotificationRoutes.owned(request, user: user, store: store)
+            _ = try await apply(.delete([notification.id]), user: user, store: store, hub: hub)
+            return HTTPResponse(status: .noContent)
+        }
+    }
+
+    /// `{until}`: an ISO 8601 time in the future.
+    private static func snooze(_ id: Int64, _ body: JSONBody) throws(APIError) -> InboxChange {
+        var errors = FieldErrors()
+        let until = body.string("until", &errors, required: true, maxLength: 40)
+        if let until, !InboxTime.isTimestamp(until) { errors.add("until", "Use an ISO-8601 time, such as 2026-12-03T18:00:00Z.") }
+        try errors.throwIfAny()
+        return .snooze([id], until: until!)
+    }
+
+    private static func apply(_ change: InboxChange, user: User, store: NotificationStore, hub: ChannelHub) async throws
+        -> HTTPResponse
+    {
+        let outcome = try await store.change(userID: user.id, change)
+        hub.announceChange(userID: user.id, ids: outcome.ids, state: change.state, counts: outcome.counts)
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("state", change.state)
+        json.key("ids")
+        json.beginArray()
+        for id in outcome.ids { json.int(id) }
+        json.endArray()
+        outcome.counts.write(to: &json)
+        json.endObject()
+        return .json(.ok, json.bytes)
+    }
+}
