@@ -3,13 +3,23 @@ import Hub
 
 /// The two numbers every inbox message carries: unread, and unseen (not read and the bell not
 /// opened since it arrived). Archived, snoozed and expired notifications count in neither.
+/// Stored as two 32-bit numbers: every session's `ChannelUser` holds one (see SessionLimitsTests).
 public struct InboxCounts: Sendable, Equatable {
-    public var unread: Int
-    public var unseen: Int
+    private var storedUnread: Int32
+    private var storedUnseen: Int32
+
+    public var unread: Int {
+        get { Int(storedUnread) }
+        set { storedUnread = Int32(clamping: newValue) }
+    }
+    public var unseen: Int {
+        get { Int(storedUnseen) }
+        set { storedUnseen = Int32(clamping: newValue) }
+    }
 
     public init(unread: Int, unseen: Int) {
-        self.unread = unread
-        self.unseen = unseen
+        storedUnread = Int32(clamping: unread)
+        storedUnseen = Int32(clamping: unseen)
     }
 
     public static let zero = InboxCounts(unread: 0, unseen: 0)
