@@ -59,7 +59,7 @@ def main():
                 assert status == 200
                 for tab in (tab1, tab2):
                     read = json.loads(await asyncio.wait_for(tab.recv(), 2))
-                    assert read["type"] == "notification_read" and read["data"] == {"ids": [nid], "unread_count": 0}, read
+                    assert read["type"] == "notification_read" and read["data"] == {"ids": [nid], "unread_count": 0, "unseen_count": 0}, read
                 status, _, again = await asyncio.get_running_loop().run_in_executor(None, event, port, body)
                 assert status == 202 and again["duplicate"] is True and again["notification_ids"] == [nid], again
                 assert psql(f"SELECT count(*) FROM notifications WHERE event_id = {int(answer['event_id'])}") == "1"
@@ -161,7 +161,7 @@ def main():
             status, _, page = api(port, "GET", "/api/v1/notifications/?page_size=4&page=2", token=token)
             assert status == 200 and len(page["results"]) == 4 and page["count"] == total
             assert page["next"] and "page=3" in page["next"] and "page=1" in page["previous"]
-            assert page["page_info"] == {"page": 2, "page_size": 4, "total_pages": (total + 3) // 4, "has_next": True,
+            assert page["page_info"] == {"current_page": 2, "page_size": 4, "total_pages": (total + 3) // 4, "has_next": True,
                                          "has_previous": True}, page["page_info"]
             ids = [n["id"] for n in everything["results"]]
             assert ids == sorted(ids, reverse=True), "newest first by default"
@@ -189,8 +189,12 @@ def main():
             assert window["count"] == total
             status, _, bad = api(port, "GET", "/api/v1/notifications/?is_read=maybe&priority=SOON&ordering=title&page=0"
                                               "&page_size=1000&created_at__gte=yesterday", token=token)
-            assert status == 400 and set(bad["details"]) == {"is_read", "priority", "ordering", "page", "page_size",
+            assert status == 400 and set(bad["details"]) == {"is_read", "priority", "ordering", "page",
                                                              "created_at__gte"}, bad
+            status, _, capped = api(port, "GET", "/api/v1/notifications/?page_size=1000", token=token)
+            assert status == 200 and capped["page_info"]["page_size"] == 100, "over 100 is capped, as DRF's max_page_size"
+            status, _, bad = api(port, "GET", "/api/v1/notifications/?page_size=0", token=token)
+            assert status == 400 and set(bad["details"]) == {"page_size"}, bad
             state["other_ids"] = ids
 
         def aliases_and_read_endpoints():
@@ -230,7 +234,7 @@ def main():
             assert prefs["timezone"] == "UTC" and prefs["quiet_hours_start"] == "22:00", prefs
             status, _, bad = api(port, "PATCH", "/api/v1/notifications/preferences/me/",
                                  {"timezone": "Mars/Olympus", "quiet_hours_start": "25:00", "phone_number": "0612",
-                                  "sms_enabled": "yes", "language": "de", "colour": "blue"}, token=token)
+                                  "sms_enabled": "yes", "language": "de_DE!", "colour": "blue"}, token=token)
             assert status == 400 and set(bad["details"]) == {"timezone", "quiet_hours_start", "phone_number", "sms_enabled",
                                                              "language", "colour"}, bad
             status, _, bad = api(port, "PATCH", "/api/v1/notifications/preferences/me/", {"telegram_enabled": True}, token=token)
