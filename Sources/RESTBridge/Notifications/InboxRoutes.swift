@@ -31,6 +31,26 @@ public enum InboxRoutes {
                 return try await apply(try change(notification.id, try request.body()), user: user, store: store, hub: hub)
             }
         }
+        // Madrasti's `PATCH /api/attendance/notifications/{id}/`: the recipient (or staff) records
+        // that the action a notification asked for was taken.
+        context.route(&router, .PATCH, (bases + ["/api/attendance/notifications/"]).map { $0 + "{id}/" }) { request in
+            let user = try request.requireUser()
+            guard let id = request.http.parameter("id").flatMap({ Int64($0) }),
+                  let (notification, owner) = try await store.find(id: id, for: user.id)
+            else { throw APIError.notFound("Notification") }
+            guard owner || user.role.isStaff else { throw APIError.forbidden("This notification belongs to another user") }
+            let body = try request.body()
+            var errors = FieldErrors()
+            for key in body.object.keys where key != "action_taken" { errors.add(key, "Only action_taken can be changed here.") }
+            let taken = body.bool("action_taken", &errors)
+            if taken == nil && errors.isEmpty { errors.add("action_taken", "This field is required.") }
+            try errors.throwIfAny()
+            try await store.setActionTaken(id: notification.id, taken!)
+            guard let (updated, _) = try await store.find(id: notification.id, for: user.id) else {
+                throw APIError.notFound("Notification")
+            }
+            return .json(.ok, updated.json)
+        }
         context.route(&router, .DELETE, bases.map { $0 + "{id}/" }) { request in
             let user = try request.requireUser()
             let notification = try await NotificationRoutes.owned(request, user: user, store: store)

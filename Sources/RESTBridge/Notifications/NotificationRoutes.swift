@@ -9,7 +9,8 @@ public enum NotificationRoutes {
     public static func register(on router: inout Router, context: APIContext, store: NotificationStore, hub: ChannelHub,
                                 pipeline: EventPipeline)
     {
-        context.route(&router, .POST, ["/api/v1/notifications/", "/api/notifications/"], access: .staffOrService) { request in
+        context.route(&router, .POST, ["/api/v1/notifications/", "/api/notifications/", "/api/attendance/notifications/"],
+                      access: .staffOrService) { request in
             let event = try createdNotification(try request.body())
             guard let stored = try await pipeline.accept([event])[0].notifications.first else {
                 throw APIError.validation([("recipient", ["No active user with this id."])])
@@ -124,12 +125,16 @@ public enum NotificationRoutes {
             }
         }
         var data = "{}"
+        var object: [String: Any] = [:]
         if let value = body.object["data"], !(value is NSNull) {
-            if let object = value as? [String: Any], let encoded = try? JSONSerialization.data(withJSONObject: object) {
-                data = String(decoding: encoded, as: UTF8.self)
-            } else {
-                errors.add("data", "Must be a JSON object.")
-            }
+            if let given = value as? [String: Any] { object = given } else { errors.add("data", "Must be a JSON object.") }
+        }
+        // Madrasti's parent notification names its student beside the recipient.
+        if let student = body.integer("student", &errors) { object["student_id"] = object["student_id"] ?? student }
+        if let name = body.string("student_name", &errors, maxLength: 300) { object["student_name"] = object["student_name"] ?? name }
+        if let auto = body.bool("auto_generated", &errors) { object["auto_generated"] = auto }
+        if !object.isEmpty, let encoded = try? JSONSerialization.data(withJSONObject: object) {
+            data = String(decoding: encoded, as: UTF8.self)
         }
         var event = EventRequest(
             type: type ?? "", category: body.string("category", &errors, maxLength: 64) ?? "general", priority: priority,

@@ -68,6 +68,13 @@ extension NotificationStore {
         """
     }
 
+    public func setActionTaken(id: Int64, _ taken: Bool) async throws {
+        _ = try await pool.run { connection in
+            try connection.executePrepared("UPDATE notifications SET action_taken = $2::boolean WHERE id = $1",
+                                           [String(id), taken ? "true" : "false"])
+        }
+    }
+
     /// A snooze that has ended: the notification as its user sees it, and their counts.
     public struct Unsnoozed: Sendable {
         public let userID: Int64

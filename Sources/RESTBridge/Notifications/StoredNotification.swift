@@ -1,4 +1,5 @@
 import Channels
+import Foundation
 import Hub
 
 /// A notification as stored, serialised the way the REST API shows it and as it is pushed.
@@ -121,12 +122,38 @@ public struct StoredNotification: Sendable {
         json.field("action_taken", actionTaken)
         json.field("created_at", createdAt)
         json.field("sent_at", createdAt)
+        writeSeedFields(to: &json)
         json.field("is_seen", isRead || seenAt != nil)
         json.key("seen_at"); optional(seenAt, &json)
         json.field("is_archived", archivedAt != nil)
         json.key("archived_at"); optional(archivedAt, &json)
         json.key("snoozed_until"); optional(snoozedUntil, &json)
         json.key("expires_at"); optional(expiresAt, &json)
+    }
+
+    /// What the seeds' lists show from the event's data: Madrasti's `student`, `student_name` and
+    /// `auto_generated`; for khatma types, Khatma's `related_khatma` and `related_khatma_name`
+    /// (from themselves, or `khatma_id` and `khatma_name`). The data is parsed only when it can
+    /// hold one of them.
+    private func writeSeedFields(to json: inout JSONWriter) {
+        let khatma = category == "khatma"
+        var object: [String: Any] = [:]
+        if khatma || data.contains("student") || data.contains("auto_generated") {
+            object = ((try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any]) ?? [:]
+        }
+        json.key("student")
+        if let id = JSONNumber.integer(object["student_id"] ?? object["student"], acceptingStrings: true) { json.int(id) } else { json.null() }
+        json.key("student_name"); optional(object["student_name"] as? String, &json)
+        json.field("auto_generated", JSONNumber.bool(object["auto_generated"] ?? true) ?? true)
+        guard khatma else { return }
+        json.key("related_khatma")
+        if let id = JSONNumber.integer(object["related_khatma"] ?? object["khatma_id"], acceptingStrings: true) {
+            json.int(id)
+        } else {
+            json.null()
+        }
+        json.key("related_khatma_name")
+        optional((object["related_khatma_name"] ?? object["khatma_name"]) as? String, &json)
     }
 
     private func optional(_ value: String?, _ json: inout JSONWriter) {
