@@ -30,10 +30,16 @@ public struct HTTPResponse: Sendable {
                              details: [(String, [String])] = [], headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse
     {
         var json = JSONWriter(capacity: 160)
+        // Every seed's keys at once: Madrasti's and Khatma's `error, error_code, timestamp, details`,
+        // DRF's (TuranTalim's) `detail` and `code`, the course platform's `success` and `message`.
         json.beginObject()
         json.field("error", message)
         json.field("error_code", code)
         json.field("timestamp", WallClock.iso8601())
+        json.field("detail", message)
+        json.field("code", code.lowercased())
+        json.field("success", false)
+        json.field("message", message)
         json.key("details")
         json.beginObject()
         for (field, messages) in details {
