@@ -73,15 +73,23 @@ public enum InboxRoutes {
     {
         let outcome = try await store.change(userID: user.id, change)
         hub.announceChange(userID: user.id, ids: outcome.ids, state: change.state, counts: outcome.counts)
+        return .json(.ok, outcome.answer(state: change.state))
+    }
+}
+
+extension InboxOutcome {
+    /// The REST answer of a change: `{state, ids, unread_count, unseen_count}`, or for a read
+    /// (no state) `{marked, ids, unread_count, unseen_count}`.
+    func answer(state: String?) -> [UInt8] {
         var json = JSONWriter()
         json.beginObject()
-        json.field("state", change.state)
+        if let state { json.field("state", state) } else { json.field("marked", ids.count) }
         json.key("ids")
         json.beginArray()
-        for id in outcome.ids { json.int(id) }
+        for id in ids { json.int(id) }
         json.endArray()
-        outcome.counts.write(to: &json)
+        counts.write(to: &json)
         json.endObject()
-        return .json(.ok, json.bytes)
+        return json.bytes
     }
 }

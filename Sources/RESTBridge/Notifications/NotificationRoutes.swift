@@ -34,7 +34,7 @@ public enum NotificationRoutes {
             try errors.throwIfAny()
             let outcome = try await store.markRead(userID: user.id, ids: ids)
             announceRead(hub, user.id, outcome)
-            return .json(.ok, marked(outcome))
+            return .json(.ok, outcome.answer(state: nil))
         }
         context.route(&router, .GET, ["/api/v1/notifications/{id}/deliveries/"]) { request in
             let user = try request.requireUser()
@@ -105,7 +105,7 @@ public enum NotificationRoutes {
                 let user = try request.requireUser()
                 let outcome = try await store.markRead(userID: user.id, ids: nil)
                 announceRead(hub, user.id, outcome)
-                return .json(.ok, marked(outcome))
+                return .json(.ok, outcome.answer(state: nil))
             }
         }
     }
@@ -152,20 +152,6 @@ public enum NotificationRoutes {
 
     static func announceRead(_ hub: ChannelHub, _ userID: Int64, _ outcome: InboxOutcome) {
         hub.announceRead(userID: userID, ids: outcome.ids, counts: outcome.counts)
-    }
-
-    /// `{marked, unread_count, unseen_count}`, the answer of every change of read state.
-    static func marked(_ outcome: InboxOutcome) -> [UInt8] {
-        var json = JSONWriter()
-        json.beginObject()
-        json.field("marked", outcome.ids.count)
-        json.key("ids")
-        json.beginArray()
-        for id in outcome.ids { json.int(id) }
-        json.endArray()
-        outcome.counts.write(to: &json)
-        json.endObject()
-        return json.bytes
     }
 
     /// The notification named in the path, if it is the caller's: 404 when absent, 403 when another's.
