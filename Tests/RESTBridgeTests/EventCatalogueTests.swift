@@ -56,5 +56,10 @@ import Testing
         #expect(Language(code: nil) == .en)
         for tag in ["en", "uz", "tr", "ar-MA", "zh-Hant-TW"] { #expect(Language.isTag(tag), "\(tag)") }
         for bad in ["", "a", "ar_MA", "ar-", "toolonglanguage", "ar-MA-!"] { #expect(!Language.isTag(bad), "\(bad)") }
+        #expect(Language.preferred(acceptLanguage: "ar-MA,fr;q=0.8") == .ar)
+        #expect(Language.preferred(acceptLanguage: "uz, fr;q=0.9, ar;q=0.5") == .fr)
+        #expect(Language.preferred(acceptLanguage: "en;q=0.1, ar;q=0.9") == .ar)
+        #expect(Language.preferred(acceptLanguage: "de, *;q=0.5") == nil)
+        #expect(Language.preferred(acceptLanguage: nil) == nil)
     }
 }

@@ -162,7 +162,9 @@ def main():
                 assert status == 401, (name, status)
                 assert_error_shape(body)
             status, _, body = api(port, "GET", "/api/v1/users/me/", token=cases["expired"])
-            assert body["error_code"] == "TOKEN_EXPIRED", body
+            assert body["error_code"] == "AUTHENTICATION_REQUIRED", body
+            assert body["details"]["token_expired"] is True and body["details"]["message"] == "Token has expired", body
+            assert body["details"]["token_expired_at"].endswith("Z"), body
 
         def pyjwt_simplejwt_token_accepted():
             for user_id in (state["id"], str(state["id"])):
@@ -309,12 +311,23 @@ def main():
             assert statuses == [401, 401, 401], statuses
             status, headers, body = api(limited.port, "POST", "/api/token/verify/", {"token": "x"})
             assert status == 429, status
-            assert_error_shape(body, "RATE_LIMITED")
+            assert_error_shape(body, "RATE_LIMIT_EXCEEDED")
+            assert set(body["details"]) == {"limit", "window", "reset_at", "retry_after"}, body
+            assert body["details"]["limit"] == 3 and body["details"]["window"] == 3600, body
             assert int(headers["retry-after"]) >= 1 and headers["x-ratelimit-remaining"] == "0", headers
-            assert headers["x-ratelimit-limit"] == "3"
+            assert headers["x-ratelimit-limit"] == "3" and headers["x-ratelimit-window"] == "3600"
+            # Failed logins count per account and address; another account from the same address still may.
             logins = [api(limited.port, "POST", "/api/token/", {"email": "a@b.cd", "password": "x1234567"})[0]
                       for _ in range(3)]
             assert logins == [401, 401, 429], logins
+            assert api(limited.port, "POST", "/api/token/", {"email": "z@b.cd", "password": "x1234567"})[0] == 401
+            # A classroom behind one address: 30 pupils sign in within the minute (30 x the failed-login limit).
+            statuses = [api(limited.port, "POST", "/api/token/", {"email": f"pupil{n}@b.cd", "password": "x1234567"})[0]
+                        for n in range(30)]
+            assert statuses == [401] * 30, statuses
+            # All login and register requests per address are limited too (60 a minute here).
+            more = [api(limited.port, "POST", "/api/v1/auth/register/", {})[0] for _ in range(60)]
+            assert more[0] == 400 and more[-1] == 429, more
 
     def migrations_apply_once():
         with Hubd(HUB_DATABASE_URL=DATABASE_URL) as again:

@@ -256,6 +256,11 @@ def main():
                          "delivery_method": list, "reference_id": None, "reference_type": None, "auto_generated": bool,
                          "requires_action": bool, "action_taken": bool, "created_at": str}, "parent notification")
             assert item["student"] == student["id"] and item["status"] in ("SENT", "DELIVERED", "READ", "FAILED")
+            # Accept-Language picks the language of title/message, ahead of the profile (003, Internationalization).
+            for language, title in (("ar", "غياب"), ("fr-FR,fr;q=0.9", "Absence")):
+                status, _, localized = api(port, "GET", f"/api/attendance/notifications/{item['id']}/",
+                                           token=parent["access"], headers={"Accept-Language": language})
+                assert status == 200 and localized["title"] == title, (language, localized["title"])
             status, _, unread = api(port, "GET", "/api/attendance/notifications/unread/", token=parent["access"])
             assert created["id"] in [n["id"] for n in unread["results"]], unread
             status, _, acted = api(port, "PATCH", f"/api/attendance/notifications/{item['id']}/", {"action_taken": True},

@@ -106,13 +106,15 @@ public enum AuthRoutes {
         do {
             return try jwt.verify(token, as: .access)
         } catch let failure where failure != .wrongType {
-            throw APIError.unauthorized(failure.message, code: failure == .expired ? "TOKEN_EXPIRED" : "TOKEN_INVALID")
+            if failure == .expired { throw APIError.tokenExpired(at: jwt.expiry(of: token)) }
+            throw APIError.unauthorized(failure.message, code: "TOKEN_INVALID")
         } catch {}
         let claims: JWT.Claims
         do {
             claims = try jwt.verify(token, as: .refresh)
         } catch {
-            throw APIError.unauthorized(error.message, code: error == .expired ? "TOKEN_EXPIRED" : "TOKEN_INVALID")
+            if error == .expired { throw APIError.tokenExpired(at: jwt.expiry(of: token)) }
+            throw APIError.unauthorized(error.message, code: "TOKEN_INVALID")
         }
         if try await context.tokens.isRevoked(claims.jti) {
             throw APIError.unauthorized("Token is blacklisted", code: "TOKEN_INVALID")
@@ -205,12 +207,19 @@ public enum AuthRoutes {
         let password = body.string("password", &errors, required: true, maxLength: 4096)
         if identifier == nil && errors.isEmpty { errors.add("email", "This field is required.") }
         try errors.throwIfAny()
-        let found = try await context.users.find(login: identifier!.trimmingCharacters(in: .whitespaces))
+        let account = identifier!.trimmingCharacters(in: .whitespaces)
+        // Failed attempts per account and address (a wrong guess costs one, a success nothing).
+        let failures = "login-failed:\(account.lowercased()):\(request.http.remoteHost)"
+        let limit = context.limits.loginPerMinute
+        let before = context.limiter.peek(failures, limit: limit, period: 60)
+        guard before.allowed else { throw before.refusal }
+        let found = try await context.users.find(login: account)
         let passwords = context.passwords
         // Without a user, a hash is still computed so timing does not reveal which emails exist.
         let stored = found?.passwordHash ?? Self.decoyHash
         let matches = await PasswordHasher.offload { passwords.verify(password!, against: stored) }
         guard let user = found, matches, user.isActive else {
+            _ = context.limiter.take(failures, limit: limit, period: 60)
             throw APIError(.unauthorized, code: "INVALID_CREDENTIALS", message: "No active account found with the given credentials",
                            details: [("credentials", ["Invalid email/username or password."])])
         }

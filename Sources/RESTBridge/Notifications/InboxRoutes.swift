@@ -49,7 +49,7 @@ public enum InboxRoutes {
             guard let (updated, _) = try await store.find(id: notification.id, for: user.id) else {
                 throw APIError.notFound("Notification")
             }
-            return .json(.ok, updated.json)
+            return .json(.ok, updated.localized(request.acceptedLanguage).json)
         }
         context.route(&router, .DELETE, bases.map { $0 + "{id}/" }) { request in
             let user = try request.requireUser()

@@ -85,7 +85,7 @@ public enum NotificationRoutes {
                                       "/api/attendance/notifications/{id}/"]) { request in
             let user = try request.requireUser()
             let notification = try await owned(request, user: user, store: store)
-            return .json(.ok, notification.json)
+            return .json(.ok, notification.localized(request.acceptedLanguage).json)
         }
         let readPaths = ["/api/v1/notifications/{id}/read/", "/api/v1/notifications/{id}/mark-read/",
                          "/api/notifications/{id}/read/", "/api/attendance/notifications/{id}/mark_read/"]
@@ -98,7 +98,7 @@ public enum NotificationRoutes {
                 guard let (updated, _) = try await store.find(id: notification.id, for: user.id) else {
                     throw APIError.notFound("Notification")
                 }
-                return .json(.ok, updated.json)
+                return .json(.ok, updated.localized(request.acceptedLanguage).json)
             }
             context.route(&router, method, ["/api/v1/notifications/mark-all-read/", "/api/notifications/mark-all-read/",
                                             "/api/attendance/notifications/mark_all_read/"]) { request in
@@ -220,8 +220,9 @@ public enum NotificationRoutes {
         try errors.throwIfAny()
         let (items, total) = try await store.list(userID: user.id, filters: filters, offset: pagination.offset,
                                                   limit: pagination.size)
+        let language = request.acceptedLanguage
         return .json(.ok, pagination.envelope(total: total, request: request.http, settings: settings) { json in
-            for item in items { item.write(to: &json) }
+            for item in items { item.localized(language).write(to: &json) }
         })
     }
 }

@@ -160,6 +160,17 @@ public struct StoredNotification: Sendable {
         if let value { json.string(value) } else { json.null() }
     }
 
+    /// The notification with `title` and `message` in `language` (a REST caller's
+    /// `Accept-Language`, ahead of the profile's). Arabic and French are stored beside the text;
+    /// English only as the text of a recipient who reads English, so it is kept otherwise.
+    public func localized(_ language: Language?) -> StoredNotification {
+        guard let language, language != .en else { return self }
+        var copy = self
+        if !titles[language].isEmpty { copy.title = titles[language] }
+        if !messages[language].isEmpty { copy.message = messages[language] }
+        return copy
+    }
+
     public var json: [UInt8] {
         var writer = JSONWriter(capacity: 768)
         write(to: &writer)

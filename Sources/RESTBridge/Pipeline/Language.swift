@@ -1,3 +1,5 @@
+import Foundation
+
 /// The languages a notification is written in (every catalogue template has all three).
 public enum Language: String, Sendable, CaseIterable {
     case en, ar, fr
@@ -17,6 +19,22 @@ public enum Language: String, Sendable, CaseIterable {
               first.allSatisfy({ $0.isASCII && $0.isLetter })
         else { return false }
         return parts.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+    }
+
+    /// The first language of an `Accept-Language` header (highest `q`, then order) that has
+    /// templates; nil when it names none of them (the profile's language applies then).
+    public static func preferred(acceptLanguage header: String?) -> Language? {
+        guard let header else { return nil }
+        var best: (Language, Double)?
+        for part in header.split(separator: ",") {
+            let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let tag = pieces.first, isTag(tag) else { continue }
+            let q = pieces.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            let primary = tag.split(separator: "-").first.map { $0.lowercased() } ?? ""
+            guard q > 0, let language = Language(rawValue: primary) else { continue }
+            if best == nil || q > best!.1 { best = (language, q) }
+        }
+        return best?.0
     }
 
     /// The error detail of a malformed tag.
