@@ -201,7 +201,8 @@ struct HubApplication {
                     for userID in offline { presenceWebhooks.changed(userID: userID, online: false) }
                 }
             }
-            NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins))
+            NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins),
+                                          cookie: configuration.authCookie)
             outbox?.checkPresence { [hub] userID, since in hub.wasConnected(userID, sinceMillis: since) }
             let pipeline = EventPipeline(pool: pool, hub: hub, digestWindowSeconds: configuration.digestWindowSeconds, bus: bus,
                                          onQueued: { [outbox] in outbox?.wake() })

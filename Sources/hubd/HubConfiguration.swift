@@ -67,6 +67,8 @@ struct HubConfiguration {
     var publicURL: String?
     var refreshRotation = false
     var selfRegistrationRoles = "STUDENT"
+    /// Cookie a WebSocket upgrade may carry its access token in (after the Origin check).
+    var authCookie = "access_token"
 
     struct Setting {
         let name: String
@@ -143,6 +145,8 @@ struct HubConfiguration {
                 defaultText: "http://<Host>"),
         Setting(name: "HUB_REFRESH_ROTATION", help: "a refresh answers a new refresh token and revokes the used one (1/0)",
                 defaultText: "0"),
+        Setting(name: "HUB_AUTH_COOKIE", help: "cookie holding the access token of a WebSocket upgrade (allowed Origin only)",
+                defaultText: "access_token"),
         Setting(name: "HUB_SELF_REGISTRATION_ROLES", help: "roles anyone may register as, comma-separated",
                 defaultText: "STUDENT"),
     ]
@@ -288,6 +292,12 @@ struct HubConfiguration {
             config.publicURL = url
         }
         config.refreshRotation = try reader.bool("HUB_REFRESH_ROTATION") ?? false
+        if let cookie = reader.string("HUB_AUTH_COOKIE") {
+            guard cookie.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
+                throw ConfigurationError(description: "HUB_AUTH_COOKIE must be a cookie name (letters, digits, _ - .)")
+            }
+            config.authCookie = cookie
+        }
         if let roles = reader.string("HUB_SELF_REGISTRATION_ROLES") {
             let names = roles.split(separator: ",").map { $0.trimmingSpaces.uppercased() }
             let known = ["ADMIN", "STAFF", "TEACHER", "STUDENT", "PARENT", "DRIVER"]

@@ -84,7 +84,7 @@ async def next_push(ws, kind):
 def main():
     django_judges()
     with Hubd(HUB_DATABASE_URL=DATABASE_URL, HUB_SERVICE_KEYS=KEY, HUB_RATE_LIMIT_LOGIN=100000,
-              HUB_RATE_LIMIT_ANON=100000) as hubd:
+              HUB_RATE_LIMIT_ANON=100000, HUB_CORS_ORIGINS="http://localhost:3000,https://turantalim.com") as hubd:
         port = hubd.port
         admin = register(port, "Admin", role="ADMIN")
 
@@ -168,6 +168,25 @@ def main():
             nid = page["results"][0]["id"]
             status, _, read = api(port, "POST", f"/api/v1/notifications/{nid}/mark-read/", token=fresh["access"])
             assert status == 200 and read["is_read"] is True, read
+            asyncio.run(turantalim_socket(created["id"], fresh["access"]))
+
+        async def turantalim_socket(user_id, access):
+            # `new WebSocket("ws://localhost:8000/ws/notifications/")`: no token in the URL; the browser
+            # sends the access_token cookie, honoured for an allowed Origin only.
+            cookie = {"Cookie": f"theme=dark; access_token={access}", "Origin": "http://localhost:3000"}
+            ws, hello = await socket(port, "/ws/notifications/", headers=cookie)
+            assert hello["data"]["user_id"] == user_id, hello
+            post_event(port, {"type": "lesson_cancelled", "recipients": {"users": [user_id]},
+                              "data": {"group_name": "Turkish A1", "date": "Monday"}})
+            push = await next_push(ws, "lesson_cancelled")
+            assert push["data"]["group_name"] == "Turkish A1", push
+            await ws.close()
+            try:
+                await websockets.connect(f"ws://127.0.0.1:{port}/ws/notifications/",
+                                         extra_headers={"Cookie": f"access_token={access}", "Origin": "https://evil.example"})
+                raise AssertionError("a foreign page rode the cookie")
+            except websockets.exceptions.InvalidStatusCode as refused:
+                assert refused.status_code == 403
 
         async def madrasti_socket(parent, student_id):
             # 003 "Real-time Features": /ws/notifications/{user_id}/ with the Bearer header; data is the payload.
@@ -373,7 +392,8 @@ def main():
             for password in ["securepassword123", "secure_password", "password123", "12345678901", "short7",
                              "kamalrahimi", "rahimi2024!", "Tr0ub4dor&3", "qwertyuiop", "abc12345", "letmein2024"]:
                 person = Person()
-                person.email = f"kamal.rahimi.{uuid.uuid4().hex[:4]}@example.com"
+                person.email = f"kamal.rahimi.{uuid.uuid4().hex[:8]}@example.com"
+                person.username = "kamal_" + uuid.uuid4().hex[:8]
                 try:
                     for validator in validators:
                         validator.validate(password, person)
@@ -381,12 +401,13 @@ def main():
                 except ValidationError:
                     django_accepts = False
                 status, _, body = api(port, "POST", "/api/v1/auth/register/", {
-                    "email": person.email, "username": person.username + uuid.uuid4().hex[:3], "first_name": "Kamal",
+                    "email": person.email, "username": person.username, "first_name": "Kamal",
                     "last_name": "Rahimi", "password": password})
                 assert (status == 201) == django_accepts, (password, django_accepts, status, body)
 
         checks.run("Khatma (000): register, login, list with related_khatma, absolute next with filters, read", khatma)
-        checks.run("TuranTalim (002): admin creates a teacher (uz), username login, refresh twice, PUT switches", turantalim)
+        checks.run("TuranTalim (002): admin creates a teacher (uz), username login, refresh twice, PUT switches, "
+                   "socket with no token in the URL (access_token cookie, allowed Origin only)", turantalim)
         checks.run("Madrasti (003): register, permissions, refresh {access}, profile, change-password, parent "
                    "notifications, the socket's data as documented, page_info", madrasti)
         checks.run("course platform (004): register, /api/token/ by username, profile, error keys", course_platform)
