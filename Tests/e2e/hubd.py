@@ -332,7 +332,7 @@ def fail_leftover_deliveries():
 
 async def session_pushes(port, user, seconds):
     """The notifications pushed to one new session of `user` (after its connection_established)
-    within `seconds`: (type, data, arrival time) each."""
+    within `seconds`: (type, the stored notification (the push's data.notification), arrival time) each."""
     import websockets
     arrived = []
     async with websockets.connect(f"ws://127.0.0.1:{port}/ws/notifications/?token={user['token']}") as tab:
@@ -343,8 +343,8 @@ async def session_pushes(port, user, seconds):
                 message = json.loads(await asyncio.wait_for(tab.recv(), deadline - time.time()))
             except asyncio.TimeoutError:
                 break
-            if isinstance(message.get("data"), dict) and "message" in message["data"]:
-                arrived.append((message["type"], message["data"], time.time()))
+            if isinstance(message.get("data"), dict) and "notification" in message["data"]:
+                arrived.append((message["type"], message["data"]["notification"], time.time()))
     return arrived
 
 
