@@ -57,6 +57,10 @@ public struct EventCatalogue: Sendable {
             }
             entry.fallbackTitle = event["fallback_title"] as? [String: String] ?? [:]
             entry.fallbackMessage = event["fallback_message"] as? [String: String] ?? [:]
+            // Without its own, a message falls back to the title when the title has no placeholder.
+            for language in ["en", "ar", "fr"] where entry.fallbackMessage[language] == nil {
+                if let title = title[language], placeholders(title).isEmpty { entry.fallbackMessage[language] = title }
+            }
             for (templates, fallback) in [(title, entry.fallbackTitle), (message, entry.fallbackMessage)] {
                 for language in ["en", "ar", "fr"] where !placeholders(templates[language]!).isEmpty {
                     guard let text = fallback[language], placeholders(text).isEmpty else {
