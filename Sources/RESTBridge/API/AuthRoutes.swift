@@ -209,7 +209,7 @@ public enum AuthRoutes {
         try errors.throwIfAny()
         let account = identifier!.trimmingCharacters(in: .whitespaces)
         // Failed attempts per account and address (a wrong guess costs one, a success nothing).
-        let failures = "login-failed:\(account.lowercased()):\(request.http.remoteHost)"
+        let failures = "login-failed:\(account.lowercased()):\(request.http.clientHost)"
         let limit = context.limits.loginPerMinute
         let before = context.limiter.peek(failures, limit: limit, period: 60)
         guard before.allowed else { throw before.refusal }
