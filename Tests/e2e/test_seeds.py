@@ -119,6 +119,16 @@ def main():
             status, _, second = follow(port, page["next"], token)
             assert status == 200 and [n["related_khatma"] for n in second["results"]] == [1], second
             assert second["next"] is None and "notification_type=khatma_invitation" in second["previous"], second
+            # Every kept query value is percent-encoded: a search with a space, '&', '=' and Arabic survives.
+            post_event(port, {"type": "khatma_invitation", "recipients": {"users": [user["id"]]},
+                              "title": "ختمة A&B=1", "message": "first"})
+            post_event(port, {"type": "khatma_invitation", "recipients": {"users": [user["id"]]},
+                              "title": "ختمة A&B=1", "message": "second"})
+            search = urllib.parse.quote("ختمة A&B=1")
+            status, _, first = api(port, "GET", f"/api/notifications/?search={search}&page_size=1", token=token)
+            assert first["count"] == 2 and "search=%D8%AE%D8%AA%D9%85%D8%A9%20A%26B%3D1" in first["next"], first["next"]
+            status, _, rest = follow(port, first["next"], token)
+            assert rest["count"] == 2 and [n["message"] for n in first["results"] + rest["results"]] == ["second", "first"]
             status, _, _ = api(port, "PATCH", f"/api/notifications/{item['id']}/read/", token=token)
             assert status == 200
             status, _, _ = api(port, "PATCH", "/api/notifications/mark-all-read/", token=token)
