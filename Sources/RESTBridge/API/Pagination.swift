@@ -13,12 +13,13 @@ public struct Pagination: Sendable {
 
     public var offset: Int { (page - 1) * size }
 
-    /// Reads `page` and `page_size`; a value that is not a positive whole number is named in `errors`.
-    public init(_ query: QueryParameters, _ errors: inout FieldErrors) {
+    /// Reads `page` and `page_size`; a value that is not a positive whole number is named in
+    /// `errors`. A `page_size` over 100 is read as 100 (DRF), or refused with `capped: false`.
+    public init(_ query: QueryParameters, _ errors: inout FieldErrors, capped: Bool = true) {
         func positive(_ name: String, _ fallback: Int, max: Int) -> Int {
             guard let text = query[name] else { return fallback }
-            guard let number = Int(text), number >= 1 else {
-                errors.add(name, "Must be a whole number of at least 1.")
+            guard let number = Int(text), number >= 1, capped || number <= max else {
+                errors.add(name, capped ? "Must be a whole number of at least 1." : "Must be a whole number from 1 to \(max).")
                 return fallback
             }
             return min(number, max)
