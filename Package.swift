@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "NotifyDrivers", dependencies: ["Hub", "COpenSSL"]),
         .target(
             name: "RESTBridge", dependencies: ["Hub", "Channels", "NotifyDrivers", "CLibPQ", "COpenSSL"],
-            resources: [.copy("Catalogue/events.json"), .copy("OpenAPI/openapi.json")]
+            resources: [.copy("Catalogue/events.json"), .copy("OpenAPI/openapi.json"), .copy("Auth/common-passwords.txt")]
         ),
         .executableTarget(name: "hubd", dependencies: ["Hub", "Channels", "RESTBridge", "NotifyDrivers"]),
         .executableTarget(

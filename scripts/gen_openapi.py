@@ -36,25 +36,35 @@ USER_AUTH = [{"bearer": []}]
 SERVICE = [{"apiKey": []}, {"bearer": []}]
 ROOM = {"type": "string", "pattern": "^(khatma|halaka|class|group|course|school|room):[A-Za-z0-9_-]{1,64}$"}
 PRIORITY = {"type": "string", "enum": ["LOW", "MEDIUM", "HIGH", "URGENT"]}
+LANGUAGE = {"type": "string", "pattern": "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", "maxLength": 35,
+            "description": "BCP 47 (uz, ar-MA); templates fall back to the primary language, then en"}
+TIME = {"type": ["string", "null"], "format": "date-time"}
 
 schemas = {
-    "Error": {"type": "object", "required": ["error", "error_code", "timestamp", "details"],
+    "Error": {"type": "object", "required": ["error", "error_code", "timestamp", "details", "detail", "code", "success",
+                                             "message"],
               "properties": {"error": {"type": "string"}, "error_code": {"type": "string"},
-                             "timestamp": {"type": "string"}, "details": {"type": "object"}}},
+                             "timestamp": {"type": "string"}, "details": {"type": "object"},
+                             "detail": {"type": "string"}, "code": {"type": "string"},
+                             "success": {"type": "boolean", "const": False}, "message": {"type": "string"}}},
     "User": {"type": "object", "properties": {
         "id": {"type": "integer"}, "email": {"type": "string"}, "username": {"type": ["string", "null"]},
         "first_name": {"type": "string"}, "last_name": {"type": "string"}, "full_name": {"type": "string"},
         "fullname": {"type": "string"}, "phone": {"type": ["string", "null"]},
         "role": {"type": "string", "enum": ["ADMIN", "STAFF", "TEACHER", "STUDENT", "PARENT", "DRIVER"]},
-        "language": {"type": "string", "enum": ["en", "ar", "fr"]}, "is_active": {"type": "boolean"},
+        "language": LANGUAGE, "is_active": {"type": "boolean"}, "gender": {"type": ["string", "null"]},
+        "permissions": {"type": "array", "items": {"type": "string"}},
         "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
+    "AccessToken": {"type": "object", "required": ["access"], "properties": {
+        "access": {"type": "string"}, "refresh": {"type": "string", "description": "only with HUB_REFRESH_ROTATION=1"}}},
     "Tokens": {"type": "object", "required": ["access", "refresh"], "properties": {
         "access": {"type": "string"}, "refresh": {"type": "string"}, "user": ref("User")}},
     "Register": {"type": "object", "required": ["email", "password"], "properties": {
         "email": {"type": "string", "format": "email"}, "password": {"type": "string", "minLength": 8},
         "username": {"type": "string"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
         "full_name": {"type": "string"}, "fullname": {"type": "string"}, "phone": {"type": "string"},
-        "role": {"type": "string"}, "language": {"type": "string", "enum": ["en", "ar", "fr"]}}},
+        "role": {"type": "string"}, "language": LANGUAGE, "gender": {"type": "string"},
+        "password_confirm": {"type": "string"}, "confirm_password": {"type": "string"}}},
     "Login": {"type": "object", "required": ["password"], "properties": {
         "email": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}}},
     "Notification": {"type": "object", "properties": {
@@ -65,16 +75,30 @@ schemas = {
         "data": {"type": "object"}, "is_read": {"type": "boolean"}, "read_at": {"type": ["string", "null"]},
         "status": {"type": "string", "enum": ["SENT", "DELIVERED", "READ", "FAILED"]},
         "delivery_method": {"type": "array", "items": {"type": "string"}}, "requires_action": {"type": "boolean"},
-        "action_taken": {"type": "boolean"}, "created_at": {"type": "string"}, "is_announcement": {"type": "boolean"}}},
+        "action_taken": {"type": "boolean"}, "created_at": {"type": "string"}, "is_announcement": {"type": "boolean"},
+        "is_seen": {"type": "boolean"}, "seen_at": TIME, "is_archived": {"type": "boolean"}, "archived_at": TIME,
+        "snoozed_until": TIME, "expires_at": TIME, "student": {"type": ["integer", "null"]},
+        "student_name": {"type": ["string", "null"]}, "auto_generated": {"type": "boolean"},
+        "related_khatma": {"type": ["integer", "null"], "description": "khatma types only"},
+        "related_khatma_name": {"type": ["string", "null"], "description": "khatma types only"}}},
+    "InboxChange": {"type": "object", "required": ["state", "ids", "unread_count", "unseen_count"], "properties": {
+        "state": {"type": "string", "enum": ["seen", "archived", "unarchived", "snoozed", "deleted"]},
+        "ids": {"type": "array", "items": {"type": "integer"}}, "unread_count": {"type": "integer"},
+        "unseen_count": {"type": "integer"}}},
     "NotificationPage": {"type": "object", "required": ["count", "next", "previous", "results", "page_info"], "properties": {
         "count": {"type": "integer"}, "next": {"type": ["string", "null"]}, "previous": {"type": ["string", "null"]},
-        "results": {"type": "array", "items": ref("Notification")}, "page_info": {"type": "object"}}},
+        "results": {"type": "array", "items": ref("Notification")}, "page_info": {"type": "object", "properties": {
+            "current_page": {"type": "integer"}, "total_pages": {"type": "integer"}, "page_size": {"type": "integer"},
+            "has_next": {"type": "boolean"}, "has_previous": {"type": "boolean"}}}}},
     "NewNotification": {"type": "object", "required": ["recipient", "notification_type", "title", "message"], "properties": {
         "recipient": {"type": "integer"}, "notification_type": {"type": "string"}, "title": {"type": "string"},
         "message": {"type": "string"}, "priority": PRIORITY, "category": {"type": "string"}, "data": {"type": "object"}}},
     "Event": {"type": "object", "required": ["type"], "description": "Without recipients: for webhooks only", "properties": {
         "type": {"type": "string"}, "data": {"type": "object"}, "priority": PRIORITY,
         "idempotency_key": {"type": "string", "maxLength": 255}, "title": {"type": "string"}, "message": {"type": "string"},
+        "expires_at": {"type": "string", "format": "date-time",
+                       "description": "after it: not listed, counted, pushed or replayed (also read from data.expires_at)"},
+        "include_new_users": {"type": "boolean", "description": "an announcement also for accounts created after it"},
         "recipients": {"type": "object", "properties": {
             "users": {"type": "array", "items": {"type": "integer"}}, "rooms": {"type": "array", "items": ROOM},
             "roles": {"type": "array", "items": {"type": "string"}},
@@ -203,9 +227,9 @@ op("/api/v1/auth/register/", "post", "Register", security=[], request=body(ref("
 op("/api/v1/auth/login/", "post", "Log in by email or username", security=[], request=body(ref("Login")),
    ok_schema=ref("Tokens"))
 op("/api/token/", "post", "Log in (simplejwt alias)", security=[], request=body(ref("Login")), ok_schema=ref("Tokens"))
-op("/api/v1/auth/refresh/", "post", "Rotate a refresh token", security=[],
-   request=body({"type": "object", "required": ["refresh"], "properties": {"refresh": {"type": "string"}}}),
-   ok_schema=ref("Tokens"))
+op("/api/v1/auth/refresh/", "post", "A new access token (the refresh token rotates only with HUB_REFRESH_ROTATION=1)",
+   security=[], request=body({"type": "object", "required": ["refresh"], "properties": {"refresh": {"type": "string"}}}),
+   ok_schema=ref("AccessToken"))
 op("/api/v1/auth/verify/", "post", "Verify a token", security=[],
    request=body({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}),
    ok_schema={"type": "object"})
@@ -218,12 +242,26 @@ op("/api/v1/auth/change-password/", "post", "Change password", security=USER_AUT
    request=body({"type": "object", "required": ["old_password", "new_password"], "properties": {
        "old_password": {"type": "string"}, "new_password": {"type": "string"}}}),
    ok_schema={"type": "object"}, errors=(400, 401, 403))
+op("/api/users/change-password/", "post", "Change password (Madrasti: letters and digits required)", security=USER_AUTH,
+   request=body({"type": "object", "required": ["current_password", "new_password"], "properties": {
+       "current_password": {"type": "string"}, "new_password": {"type": "string"},
+       "new_password_confirm": {"type": "string"}}}),
+   ok_schema={"type": "object"}, errors=(400, 401, 403))
+for method in ("get", "put", "patch"):
+    op("/api/users/profile/", method, "The signed-in user's profile (Madrasti, the course platform)", security=USER_AUTH,
+       request=None if method == "get" else body({"type": "object", "properties": {
+           "first_name": {"type": "string"}, "last_name": {"type": "string"}, "phone": {"type": "string"},
+           "language": LANGUAGE}}),
+       ok_schema=ref("User"), errors=(401, 403) if method == "get" else (400, 401, 403))
 list_params = [query("page", {"type": "integer", "minimum": 1}), query("page_size", {"type": "integer", "minimum": 1, "maximum": 100}),
                query("is_read", {"type": "boolean"}), query("notification_type", {"type": "string"}),
                query("category", {"type": "string"}), query("priority", PRIORITY),
                query("created_at__gte", {"type": "string", "format": "date-time"}),
                query("created_at__lte", {"type": "string", "format": "date-time"}), query("search", {"type": "string"}),
-               query("ordering", {"type": "string", "enum": ["created_at", "-created_at", "priority", "-priority", "id", "-id"]})]
+               query("ordering", {"type": "string", "enum": ["created_at", "-created_at", "priority", "-priority", "id", "-id"]}),
+               query("is_seen", {"type": "boolean"}),
+               query("archived", {"type": "boolean", "description": "true: only archived ones (hidden otherwise)"}),
+               query("expires_at__gte", {"type": "string", "format": "date-time"})]
 op("/api/v1/notifications/", "get", "List notifications", security=USER_AUTH, params=list_params,
    ok_schema=ref("NotificationPage"), errors=(400, 401, 403))
 op("/api/v1/notifications/", "post", "Create a notification (staff or service key)", security=SERVICE,
@@ -240,6 +278,23 @@ op("/api/v1/notifications/{id}/", "get", "One notification", security=USER_AUTH,
    ok_schema=ref("Notification"), errors=(401, 403, 404))
 op("/api/v1/notifications/{id}/read/", "post", "Mark one read", security=USER_AUTH, params=[path_param("id")],
    ok_schema=ref("Notification"), errors=(401, 403, 404))
+op("/api/v1/notifications/seen/", "post", "The bell was opened: mark seen", security=USER_AUTH,
+   request=body({"type": "object", "properties": {"up_to_id": {"type": "integer", "minimum": 1},
+                                                  "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1}}}),
+   ok_schema=ref("InboxChange"), errors=(400, 401, 403))
+for action, summary in (("archive", "Archive (hidden from lists unless ?archived=true)"), ("unarchive", "Unarchive")):
+    op(f"/api/v1/notifications/{{id}}/{action}/", "post", summary, security=USER_AUTH, params=[path_param("id")],
+       ok_schema=ref("InboxChange"), errors=(401, 403, 404))
+op("/api/v1/notifications/{id}/snooze/", "post", "Snooze until a time (then announced as notification_unsnoozed)",
+   security=USER_AUTH, params=[path_param("id")],
+   request=body({"type": "object", "required": ["until"], "properties": {"until": {"type": "string", "format": "date-time"}}}),
+   ok_schema=ref("InboxChange"), errors=(400, 401, 403, 404))
+op("/api/v1/notifications/{id}/", "delete", "Delete for the recipient", security=USER_AUTH, params=[path_param("id")],
+   ok=204, errors=(401, 403, 404))
+op("/api/v1/notifications/{id}/", "patch", "Record action_taken (recipient or staff; Madrasti)", security=USER_AUTH,
+   params=[path_param("id")],
+   request=body({"type": "object", "required": ["action_taken"], "properties": {"action_taken": {"type": "boolean"}}}),
+   ok_schema=ref("Notification"), errors=(400, 401, 403, 404))
 op("/api/v1/notifications/{id}/deliveries/", "get", "Deliveries per channel", security=USER_AUTH,
    params=[path_param("id")], ok_schema=ref("Deliveries"), errors=(401, 403, 404))
 op("/api/v1/notifications/preferences/me/", "get", "Preferences", security=USER_AUTH, ok_schema=ref("Preferences"),

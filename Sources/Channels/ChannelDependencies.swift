@@ -8,14 +8,14 @@ public struct ChannelUser: Sendable, Equatable {
     public let tokenExpiresAt: Int64
     public let displayName: String
     public let role: String
-    /// The unread count read in the same statement as the user, when the verifier could: it saves
+    /// The counts read in the same statement as the user, when the verifier could: it saves
     /// the handshake a second query if nothing was published meanwhile (see `Session.bind`).
-    public let unreadAtVerification: Int?
+    public let unreadAtVerification: InboxCounts?
     /// Staff and admins may join any room.
     public let isStaff: Bool
 
     public init(id: Int64, displayName: String, role: String, isStaff: Bool, tokenExpiresAt: Int64,
-                unreadAtVerification: Int? = nil)
+                unreadAtVerification: InboxCounts? = nil)
     {
         self.id = id
         self.displayName = displayName
@@ -57,9 +57,11 @@ public struct ChannelDependencies: Sendable {
     public var canJoinRoom: @Sendable (ChannelUser, String) async -> Bool
     /// Stored notifications of a user with id > `after`, oldest first, at most `limit`.
     public var history: @Sendable (_ userID: Int64, _ after: Int64, _ limit: Int) async throws -> [StoredPush]
-    public var unreadCount: @Sendable (Int64) async throws -> Int
-    /// Marks ids read (nil: all); returns the ids changed and the new unread count.
-    public var markRead: @Sendable (_ userID: Int64, _ ids: [Int64]?) async throws -> (ids: [Int64], unread: Int)
+    public var unreadCount: @Sendable (Int64) async throws -> InboxCounts
+    /// Marks ids read (nil: all); returns the ids changed and the counts after.
+    public var markRead: @Sendable (_ userID: Int64, _ ids: [Int64]?) async throws -> InboxOutcome
+    /// Applies a client's `mark_seen`, `archive` or `snooze` (nil: refused as unsupported).
+    public var changeInbox: (@Sendable (_ userID: Int64, InboxChange) async throws -> InboxOutcome)?
     /// A user came online (first session) or went offline (last session gone for the presence
     /// grace), as this node's presence decides it; called from any thread, must not block.
     public var userPresenceChanged: (@Sendable (_ userID: Int64, _ online: Bool) -> Void)?
@@ -67,8 +69,8 @@ public struct ChannelDependencies: Sendable {
     public init(verifyToken: @escaping @Sendable (String) async -> Result<ChannelUser, TokenRejection>,
                 canJoinRoom: @escaping @Sendable (ChannelUser, String) async -> Bool,
                 history: @escaping @Sendable (Int64, Int64, Int) async throws -> [StoredPush],
-                unreadCount: @escaping @Sendable (Int64) async throws -> Int,
-                markRead: @escaping @Sendable (Int64, [Int64]?) async throws -> (ids: [Int64], unread: Int))
+                unreadCount: @escaping @Sendable (Int64) async throws -> InboxCounts,
+                markRead: @escaping @Sendable (Int64, [Int64]?) async throws -> InboxOutcome)
     {
         self.verifyToken = verifyToken
         verifyTokenNow = nil

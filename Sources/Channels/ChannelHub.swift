@@ -140,15 +140,25 @@ public final class ChannelHub: @unchecked Sendable {
     /// so the unread count read with the user is exact and no push was missed.
     public var publishGeneration: UInt64 { publishes.load(ordering: .sequentiallyConsistent) }
 
-    /// Tells every session of a user which notifications are now read, and the unread count.
-    public func announceRead(userID: Int64, ids: [Int64], unreadCount: Int) {
-        publish(to: .user(userID), json: Envelope.make("notification_read") { json in
+    /// Tells every session of a user which notifications are now read, and the counts.
+    public func announceRead(userID: Int64, ids: [Int64], counts: InboxCounts) {
+        publish(to: .user(userID), json: Self.inboxMessage("notification_read", ids: ids, state: nil, counts: counts))
+    }
+
+    /// Tells every session of a user of another state change (`seen`, `archived`, `snoozed`…).
+    public func announceChange(userID: Int64, ids: [Int64], state: String, counts: InboxCounts) {
+        publish(to: .user(userID), json: Self.inboxMessage("notification_updated", ids: ids, state: state, counts: counts))
+    }
+
+    static func inboxMessage(_ type: String, ids: [Int64], state: String?, counts: InboxCounts) -> [UInt8] {
+        Envelope.make(type) { json in
             json.key("ids")
             json.beginArray()
             for id in ids { json.int(id) }
             json.endArray()
-            json.field("unread_count", unreadCount)
-        })
+            if let state { json.field("state", state) }
+            counts.write(to: &json)
+        }
     }
 
     func deliverLocally(_ messages: [ChannelMessage]) {

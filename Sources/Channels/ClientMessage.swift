@@ -8,6 +8,8 @@ public enum ClientMessage: Equatable, Sendable {
     case resume(lastID: Int64)
     case markRead(ids: [Int64])
     case markAllRead
+    /// `mark_seen {ids | up_to_id}`, `archive {id | ids}`, `unarchive`, `snooze {id | ids, until}`.
+    case change(InboxChange)
     case subscribe(room: String)
     case unsubscribe(room: String)
 
@@ -44,6 +46,21 @@ public enum ClientMessage: Equatable, Sendable {
             return .success(.markRead(ids: ids))
         case "mark_all_read":
             return .success(.markAllRead)
+        case "mark_seen":
+            if let upTo = JSONNumber.integer(value("up_to_id"), acceptingStrings: true), upTo > 0 {
+                return .success(.change(.seen(ids: [], upTo: upTo)))
+            }
+            guard let ids = ids(value) else { return .failure(.invalidField("ids")) }
+            return .success(.change(.seen(ids: ids, upTo: nil)))
+        case "archive", "unarchive":
+            guard let ids = ids(value) else { return .failure(.invalidField("ids")) }
+            return .success(.change(type == "archive" ? .archive(ids) : .unarchive(ids)))
+        case "snooze":
+            guard let ids = ids(value) else { return .failure(.invalidField("ids")) }
+            guard let until = value("until") as? String, InboxTime.isTimestamp(until) else {
+                return .failure(.invalidField("until"))
+            }
+            return .success(.change(.snooze(ids, until: until)))
         case "subscribe", "unsubscribe":
             guard let room = value("room") as? String, RoomName.isValid(room) else { return .failure(.invalidField("room")) }
             return .success(type == "subscribe" ? .subscribe(room: room) : .unsubscribe(room: room))
@@ -51,6 +68,13 @@ public enum ClientMessage: Equatable, Sendable {
             return .failure(.unknownType(type))
         }
     }
+}
+
+/// `id` (one) or `ids` (1 to 1000).
+private func ids(_ value: (String) -> Any?) -> [Int64]? {
+    if let id = JSONNumber.integer(value("id"), acceptingStrings: true) { return [id] }
+    guard let ids = JSONNumber.integers(value("ids")), !ids.isEmpty, ids.count <= 1000 else { return nil }
+    return ids
 }
 
 /// Room names are `kind:id`: `khatma:12`, `halaka:quran-1`, `class:5`, `group:3`, `course:7`…

@@ -4,9 +4,14 @@ import Hub
 /// `Authorization: Bearer` header or `?token=` is checked before the upgrade (401 if bad, 403 if
 /// the path names another user); without one the upgrade succeeds and the first message must be
 /// `auth`. `?last_id=` asks for a replay right after `connected`. A browser page whose `Origin`
-/// `origins` does not allow is refused with 403 before anything else.
+/// `origins` does not allow is refused with 403 before anything else. The token may also come
+/// from the cookie named `cookie` (`access_token`: TuranTalim's front end stores it there and
+/// opens the socket with no token at all); it is read only after the Origin check, so a page of
+/// another origin cannot ride a signed-in user's cookie.
 public enum NotificationsEndpoint {
-    public static func register(on router: inout Router, hub: ChannelHub, origins: OriginAllowList = .any) {
+    public static func register(on router: inout Router, hub: ChannelHub, origins: OriginAllowList = .any,
+                                cookie: String? = "access_token")
+    {
         var options = WebSocketOptions()
         options.maxMessageBytes = hub.configuration.maxMessageBytes
         options.pingIntervalMillis = hub.configuration.heartbeatIntervalMillis
@@ -20,12 +25,12 @@ public enum NotificationsEndpoint {
                 guard origins.allows(origin: request.headers["Origin"], host: request.headers["Host"]) else {
                     return acceptor.reject(.error(.forbidden, code: "ORIGIN_NOT_ALLOWED", message: "Origin not allowed"))
                 }
-                accept(request, acceptor, hub: hub)
+                accept(request, acceptor, hub: hub, cookie: cookie)
             }
         }
     }
 
-    private static func accept(_ request: HTTPRequest, _ acceptor: WebSocketAcceptor, hub: ChannelHub) {
+    private static func accept(_ request: HTTPRequest, _ acceptor: WebSocketAcceptor, hub: ChannelHub, cookie: String?) {
         let pathText = request.parameter("user_id")
         let pathUserID = pathText.flatMap { Int64($0) }.flatMap { $0 > 0 ? $0 : nil }
         if pathText != nil && pathUserID == nil {
@@ -42,6 +47,8 @@ public enum NotificationsEndpoint {
             token = String(header.dropFirst(7)).trimmingSpaces
         } else if let fromQuery = query["token"], !fromQuery.isEmpty {
             token = fromQuery
+        } else if let cookie, let header = request.headers["Cookie"] {
+            token = Self.cookie(cookie, in: header)
         }
         guard let token else {
             acceptor.accept { Session(hub: hub, user: nil, pathUserID: pathUserID, resumeFrom: resume) }
@@ -72,5 +79,16 @@ public enum NotificationsEndpoint {
             let verify = hub.dependencies.verifyToken
             Task { finish(await verify(token)) }
         }
+    }
+
+    /// The value of cookie `name` in a `Cookie` header (`a=1; access_token=eyJ…`), if not empty.
+    static func cookie(_ name: String, in header: String) -> String? {
+        for pair in header.split(separator: ";") {
+            let trimmed = pair.trimmingSpaces
+            guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == name else { continue }
+            let value = String(trimmed[trimmed.index(after: equals)...])
+            return value.isEmpty ? nil : value
+        }
+        return nil
     }
 }

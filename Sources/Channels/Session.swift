@@ -119,14 +119,28 @@ final class Session: WebSocketDelegate {
         case .markRead(let ids):
             guard let user = machine.user else { return }
             let mark = hub.dependencies.markRead
-            later({ () -> Result<(ids: [Int64], unread: Int), any Error> in
+            later({ () -> Result<InboxOutcome, any Error> in
                 do { return .success(try await mark(user.id, ids)) } catch { return .failure(error) }
             }) { session, result, now in
                 session.machine.markReadFinished(result, now: now)
             }
-        case .announceRead(let ids, let unread):
+        case .announceRead(let outcome):
             guard let user = machine.user else { return }
-            hub.announceRead(userID: user.id, ids: ids, unreadCount: unread)
+            hub.announceRead(userID: user.id, ids: outcome.ids, counts: outcome.counts)
+        case .changeInbox(let change):
+            guard let user = machine.user else { return }
+            guard let apply = hub.dependencies.changeInbox else {
+                _ = socket?.send(text: Envelope.error("unsupported", "This hub does not keep inbox states"))
+                return
+            }
+            later({ () -> Result<InboxOutcome, any Error> in
+                do { return .success(try await apply(user.id, change)) } catch { return .failure(error) }
+            }) { session, result, now in
+                session.machine.inboxChangeFinished(result, state: change.state, now: now)
+            }
+        case .announceChange(let outcome, let state):
+            guard let user = machine.user else { return }
+            hub.announceChange(userID: user.id, ids: outcome.ids, state: state, counts: outcome.counts)
         case .checkRoom(let room):
             guard let user = machine.user else { return }
             let canJoin = hub.dependencies.canJoinRoom
@@ -153,7 +167,7 @@ final class Session: WebSocketDelegate {
             return perform(machine.unreadCountLoaded(known.count, now: now(loop)))
         }
         let unread = hub.dependencies.unreadCount
-        later({ (try? await unread(user.id)) ?? 0 }) { session, count, now in
+        later({ (try? await unread(user.id)) ?? .zero }) { session, count, now in
             session.machine.unreadCountLoaded(count, now: now)
         }
     }

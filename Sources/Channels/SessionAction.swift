@@ -18,7 +18,11 @@ enum SessionAction {
     /// Persist read state (nil: all); answer with `markReadFinished`.
     case markRead([Int64]?)
     /// Tell every session of the user which notifications are read (a publish to the user).
-    case announceRead(ids: [Int64], unread: Int)
+    case announceRead(InboxOutcome)
+    /// Persist a seen/archive/snooze change; answer with `inboxChangeFinished`.
+    case changeInbox(InboxChange)
+    /// Tell every session of the user of the change (`notification_updated`).
+    case announceChange(InboxOutcome, state: String)
     /// Ask whether the user may join a room; answer with `roomChecked`.
     case checkRoom(String)
     /// Join the room's presence and send `presence_state` with its members.
@@ -31,10 +35,10 @@ enum SessionAction {
 
 /// An unread count read together with the user, and the publish generation read before it.
 struct KnownUnread: Sendable, Equatable {
-    let count: Int
+    let count: InboxCounts
     let generation: UInt64
 
-    init(count: Int, generation: UInt64) {
+    init(count: InboxCounts, generation: UInt64) {
         self.count = count
         self.generation = generation
     }

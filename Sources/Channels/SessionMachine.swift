@@ -178,6 +178,8 @@ struct SessionMachine {
             return [.markRead(ids)]
         case .markAllRead:
             return [.markRead(nil)]
+        case .change(let change):
+            return [.changeInbox(change)]
         case .subscribe(let room):
             if rooms.contains(room) { return [.sendPresenceState(room)] }
             guard rooms.count < configuration.maxRoomsPerSession else {
@@ -237,13 +239,13 @@ struct SessionMachine {
     }
 
     /// The unread count after `bind`: send `connected`, then replay if asked, else go live.
-    mutating func unreadCountLoaded(_ count: Int, now: SessionTime) -> [SessionAction] {
+    mutating func unreadCountLoaded(_ counts: InboxCounts, now: SessionTime) -> [SessionAction] {
         guard phase == .starting, let user else { return [] }
         var actions: [SessionAction] = [.send(Envelope.make("connected", now: now.wallMillis) { json in
             json.field("session_id", id.description)
             json.field("user_id", Int(user.id))
             json.field("heartbeat_interval", Int(configuration.heartbeatIntervalMillis / 1000))
-            json.field("unread_count", count)
+            counts.write(to: &json)
             json.field("server_time", WallClock.iso8601(millis: now.wallMillis))
         })]
         if pendingResume >= 0 {
@@ -258,15 +260,26 @@ struct SessionMachine {
     }
 
     /// The outcome of `markRead`: on success every session of the user is told.
-    mutating func markReadFinished(_ result: Result<(ids: [Int64], unread: Int), any Error>,
-                                   now: SessionTime) -> [SessionAction]
-    {
+    mutating func markReadFinished(_ result: Result<InboxOutcome, any Error>, now: SessionTime) -> [SessionAction] {
         guard phase != .closed else { return [] }
         switch result {
         case .failure:
             return [.send(Envelope.error("mark_read_failed", "Could not save the read state; try again", now: now))]
         case .success(let outcome):
-            return [.announceRead(ids: outcome.ids, unread: outcome.unread)]
+            return [.announceRead(outcome)]
+        }
+    }
+
+    /// The outcome of `changeInbox`: on success every session of the user is told.
+    mutating func inboxChangeFinished(_ result: Result<InboxOutcome, any Error>, state: String,
+                                      now: SessionTime) -> [SessionAction]
+    {
+        guard phase != .closed else { return [] }
+        switch result {
+        case .failure:
+            return [.send(Envelope.error("update_failed", "Could not save the \(state) state; try again", now: now))]
+        case .success(let outcome):
+            return [.announceChange(outcome, state: state)]
         }
     }
 

@@ -168,11 +168,16 @@ struct HubApplication {
             limits.anonymousPerHour = configuration.rateLimitAnonymous
             limits.userPerHour = configuration.rateLimitUser
             limits.loginPerMinute = configuration.rateLimitLogin
+            var settings = APISettings()
+            settings.publicURL = configuration.publicURL
+            settings.refreshRotation = configuration.refreshRotation
+            settings.selfRegistrationRoles = Set(configuration.selfRegistrationRoles.split(separator: ",")
+                .compactMap { Role(rawValue: String($0)) })
             let context = APIContext(
                 pool: pool,
                 jwt: JWT(secret: configuration.jwtSecret, accessTTL: Int64(configuration.accessTTL),
                          refreshTTL: Int64(configuration.refreshTTL)),
-                serviceKeys: configuration.serviceKeys, limits: limits, logger: logger)
+                serviceKeys: configuration.serviceKeys, limits: limits, logger: logger, settings: settings)
             AuthRoutes.register(on: &router, context: context)
             let store = NotificationStore(pool: pool)
             var channel = ChannelConfiguration()
@@ -196,11 +201,14 @@ struct HubApplication {
                     for userID in offline { presenceWebhooks.changed(userID: userID, online: false) }
                 }
             }
-            NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins))
+            NotificationsEndpoint.register(on: &router, hub: hub, origins: OriginAllowList(configuration.wsOrigins),
+                                          cookie: configuration.authCookie)
             outbox?.checkPresence { [hub] userID, since in hub.wasConnected(userID, sinceMillis: since) }
             let pipeline = EventPipeline(pool: pool, hub: hub, digestWindowSeconds: configuration.digestWindowSeconds, bus: bus,
                                          onQueued: { [outbox] in outbox?.wake() })
             NotificationRoutes.register(on: &router, context: context, store: store, hub: hub, pipeline: pipeline)
+            InboxRoutes.register(on: &router, context: context, store: store, hub: hub)
+            SnoozeWaker(store: store, hub: hub, logger: logger).start()
             RoomAndPresenceRoutes.register(on: &router, context: context, hub: hub)
             let counts = connectionCount
             var sources = MetricsRoutes.Sources(metrics: metrics, connections: { counts.value }, hub: hub, pool: pool,

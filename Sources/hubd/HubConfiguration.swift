@@ -63,6 +63,12 @@ struct HubConfiguration {
     var nodeLeaseMillis = 15_000
     var busPollMillis = 1_000
     var busListen = true
+    /// The hub's public base URL (absolute links in paginated lists); the request's Host without it.
+    var publicURL: String?
+    var refreshRotation = false
+    var selfRegistrationRoles = "STUDENT"
+    /// Cookie a WebSocket upgrade may carry its access token in (after the Origin check).
+    var authCookie = "access_token"
 
     struct Setting {
         let name: String
@@ -116,7 +122,8 @@ struct HubConfiguration {
                 defaultText: "./clients"),
         Setting(name: "HUB_AUTH_TIMEOUT", help: "seconds to send the first-message auth, else 4401", defaultText: "10"),
         Setting(name: "HUB_PRESENCE_GRACE_MS", help: "delay before a room leave is announced, ms", defaultText: "5000"),
-        Setting(name: "HUB_RATE_LIMIT_LOGIN", help: "login/register attempts per minute per IP", defaultText: "10"),
+        Setting(name: "HUB_RATE_LIMIT_LOGIN", help: "failed logins per minute per account and address (all attempts per address: 30x)",
+                defaultText: "10"),
         Setting(name: "HUB_VAPID_PRIVATE_KEY", help: "Web Push P-256 key: PEM, or base64url of the raw 32 bytes",
                 defaultText: "unset (push off)"),
         Setting(name: "HUB_VAPID_SUBJECT", help: "Web Push contact, mailto: or https: (needed with the key)",
@@ -134,6 +141,14 @@ struct HubConfiguration {
         Setting(name: "HUB_BUS_POLL_MS", help: "bus poll backstop while LISTEN works, ms", defaultText: "1000"),
         Setting(name: "HUB_BUS_LISTEN", help: "LISTEN for bus wake-ups (0: poll only, behind a transaction pooler) (1/0)",
                 defaultText: "1"),
+        Setting(name: "HUB_PUBLIC_URL", help: "public base URL of links in lists (https://hub.example)",
+                defaultText: "http://<Host>"),
+        Setting(name: "HUB_REFRESH_ROTATION", help: "a refresh answers a new refresh token and revokes the used one (1/0)",
+                defaultText: "0"),
+        Setting(name: "HUB_AUTH_COOKIE", help: "cookie holding the access token of a WebSocket upgrade (allowed Origin only)",
+                defaultText: "access_token"),
+        Setting(name: "HUB_SELF_REGISTRATION_ROLES", help: "roles anyone may register as, comma-separated",
+                defaultText: "STUDENT"),
     ]
 
     struct ConfigurationError: Error, CustomStringConvertible {
@@ -270,6 +285,27 @@ struct HubConfiguration {
         try readPush(reader, into: &config)
         try readWebhooks(reader, into: &config)
         try readBus(reader, into: &config)
+        if let url = reader.string("HUB_PUBLIC_URL") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
+                throw ConfigurationError(description: "HUB_PUBLIC_URL must be an http(s) URL such as https://hub.example")
+            }
+            config.publicURL = url
+        }
+        config.refreshRotation = try reader.bool("HUB_REFRESH_ROTATION") ?? false
+        if let cookie = reader.string("HUB_AUTH_COOKIE") {
+            guard cookie.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
+                throw ConfigurationError(description: "HUB_AUTH_COOKIE must be a cookie name (letters, digits, _ - .)")
+            }
+            config.authCookie = cookie
+        }
+        if let roles = reader.string("HUB_SELF_REGISTRATION_ROLES") {
+            let names = roles.split(separator: ",").map { $0.trimmingSpaces.uppercased() }
+            let known = ["ADMIN", "STAFF", "TEACHER", "STUDENT", "PARENT", "DRIVER"]
+            guard names.allSatisfy(known.contains) else {
+                throw ConfigurationError(description: "HUB_SELF_REGISTRATION_ROLES must list roles among \(known.joined(separator: ", "))")
+            }
+            config.selfRegistrationRoles = names.joined(separator: ",")
+        }
         do {
             _ = try SocketAddress.resolve(host: config.host, port: config.port)
         } catch {

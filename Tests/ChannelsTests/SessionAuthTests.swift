@@ -100,12 +100,12 @@ import Testing
 
     @Test func headerTokenBindsOnOpenAndSkipsTheCountQueryWhenKnown() {
         let user = ChannelUser(id: 3, displayName: "A", role: "STUDENT", isStaff: false,
-                               tokenExpiresAt: FakeClock().unixSeconds + 900, unreadAtVerification: 2)
+                               tokenExpiresAt: FakeClock().unixSeconds + 900, unreadAtVerification: InboxCounts(unread: 2, unseen: 1))
         var machine = SessionMachine(settings: SessionSettings(ChannelConfiguration()), user: user, pathUserID: 3,
-                                     resumeFrom: nil, knownUnread: KnownUnread(count: 2, generation: 11))
+                                     resumeFrom: nil, knownUnread: KnownUnread(count: InboxCounts(unread: 2, unseen: 1), generation: 11))
         let actions = machine.opened(now: FakeClock().now)
         guard case .bind(let bound, let known)? = actions.first else { Issue.record("no bind"); return }
         #expect(bound == user)
-        #expect(known == KnownUnread(count: 2, generation: 11))
+        #expect(known == KnownUnread(count: InboxCounts(unread: 2, unseen: 1), generation: 11))
     }
 }

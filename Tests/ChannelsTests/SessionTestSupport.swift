@@ -54,8 +54,8 @@ struct SessionHarness {
     @discardableResult mutating func rejected(_ rejection: TokenRejection, first: Bool = true) -> [String] {
         record(machine.tokenVerified(.failure(rejection), first: first, generation: 0, now: clock.now))
     }
-    @discardableResult mutating func unread(_ count: Int) -> [String] {
-        record(machine.unreadCountLoaded(count, now: clock.now))
+    @discardableResult mutating func unread(_ count: Int, unseen: Int = 0) -> [String] {
+        record(machine.unreadCountLoaded(InboxCounts(unread: count, unseen: unseen), now: clock.now))
     }
     @discardableResult mutating func history(_ ids: [Int64], after: Int64) -> [String] {
         let items = ids.map { StoredPush(id: $0, json: Self.notification($0)) }
@@ -112,7 +112,10 @@ struct SessionHarness {
         case .bind(let user, _): return "bind \(user.id)"
         case .loadHistory(let after, _): return "history>\(after)"
         case .markRead(let ids): return ids.map { "markRead \($0)" } ?? "markRead all"
-        case .announceRead(let ids, let unread): return "announceRead \(ids) unread \(unread)"
+        case .announceRead(let outcome):
+            return "announceRead \(outcome.ids) unread \(outcome.counts.unread) unseen \(outcome.counts.unseen)"
+        case .changeInbox(let change): return "change \(change.state)"
+        case .announceChange(let outcome, let state): return "announceChange \(state) \(outcome.ids)"
         case .checkRoom(let room): return "check \(room)"
         case .joinRoom(let room): return "join \(room)"
         case .sendPresenceState(let room): return "presence \(room)"

@@ -99,11 +99,20 @@ import Testing
         }
     }
 
+    /// Django's default validators, with its messages; Madrasti's letters-and-digits rule only when asked.
     @Test func passwords() {
-        #expect(Validators.passwordProblems("salam2024").isEmpty)
-        #expect(Validators.passwordProblems("short1").count == 1)
-        #expect(Validators.passwordProblems("onlyletters").count == 1)
-        #expect(Validators.passwordProblems("12345678").count == 1)
+        let none = PasswordRules.Attributes()
+        #expect(PasswordRules.problems("secure_password", user: none).isEmpty)
+        #expect(PasswordRules.problems("onlyletters", user: none).isEmpty)
+        #expect(PasswordRules.problems("onlyletters", user: none, madrasti: true)
+            == ["The password must contain both letters and digits."])
+        #expect(PasswordRules.problems("k3y!9q", user: none)
+            == ["This password is too short. It must contain at least 8 characters."])
+        #expect(PasswordRules.problems("password123", user: none) == ["This password is too common."])
+        #expect(PasswordRules.problems("58203961", user: none) == ["This password is entirely numeric."])
+        let sara = PasswordRules.Attributes(username: "sara", firstName: "Sara", lastName: "Alami", email: "sara.alami@example.com")
+        #expect(PasswordRules.problems("saraalami", user: sara) == ["The password is too similar to the last name."])
+        #expect(PasswordRules.problems("Kx9!vQ2#mLp", user: sara).isEmpty)
     }
 }
 

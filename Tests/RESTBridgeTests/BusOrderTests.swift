@@ -49,5 +49,5 @@ import Testing
 
     static let unused = ChannelDependencies(
         verifyToken: { _ in .failure(.invalid("unused")) }, canJoinRoom: { _, _ in false },
-        history: { _, _, _ in [] }, unreadCount: { _ in 0 }, markRead: { _, _ in ([], 0) })
+        history: { _, _, _ in [] }, unreadCount: { _ in .zero }, markRead: { _, _ in InboxOutcome(ids: [], counts: .zero) })
 }

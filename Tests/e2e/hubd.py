@@ -17,6 +17,9 @@ BINARY = os.environ.get("HUBD_BINARY") or os.path.join(
 SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
 
 
+SUITE_SERVICE_KEY = "suite-service-key-" + os.urandom(8).hex()
+
+
 class Hubd:
     """hubd on an ephemeral port; its JSON log lines are collected."""
 
@@ -25,6 +28,9 @@ class Hubd:
         environment.update({"HUB_HOST": "127.0.0.1", "HUB_PORT": "0", "HUB_JWT_SECRET": SECRET,
                             "HUB_THREADS": "2", "HUB_ENABLE_ECHO": "1", "HUB_LOG_LEVEL": "info"})
         environment.update({k: str(v) for k, v in env.items()})
+        # Every hubd also knows the suites' own service key (register_user creates staff-only roles with it).
+        keys = [k for k in environment.get("HUB_SERVICE_KEYS", "").split(",") if k]
+        environment["HUB_SERVICE_KEYS"] = ",".join(keys + [SUITE_SERVICE_KEY])
         self.process = subprocess.Popen([BINARY], env=environment, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.lines = []
@@ -228,6 +234,8 @@ def register_user(port, name, role=None, language=None, api_key=None, prefs=None
         body["role"] = role
     if language:
         body["language"] = language
+    if role and role.upper() != "STUDENT" and api_key is None:
+        api_key = SUITE_SERVICE_KEY  # only STUDENT accounts register themselves (HUB_SELF_REGISTRATION_ROLES)
     status, _, answer = api(port, "POST", "/api/v1/auth/register/", body, api_key=api_key)
     assert status == 201, (status, answer)
     token = answer["access"]
@@ -324,7 +332,7 @@ def fail_leftover_deliveries():
 
 async def session_pushes(port, user, seconds):
     """The notifications pushed to one new session of `user` (after its connection_established)
-    within `seconds`: (type, data, arrival time) each."""
+    within `seconds`: (type, the stored notification (the push's data.notification), arrival time) each."""
     import websockets
     arrived = []
     async with websockets.connect(f"ws://127.0.0.1:{port}/ws/notifications/?token={user['token']}") as tab:
@@ -335,8 +343,8 @@ async def session_pushes(port, user, seconds):
                 message = json.loads(await asyncio.wait_for(tab.recv(), deadline - time.time()))
             except asyncio.TimeoutError:
                 break
-            if isinstance(message.get("data"), dict) and "message" in message["data"]:
-                arrived.append((message["type"], message["data"], time.time()))
+            if isinstance(message.get("data"), dict) and "notification" in message["data"]:
+                arrived.append((message["type"], message["data"]["notification"], time.time()))
     return arrived
 
 

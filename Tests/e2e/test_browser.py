@@ -66,7 +66,7 @@ def main():
                 started = time.time()
                 status, _, answer = api(port, "POST", "/api/v1/events/", {
                     "type": "attendance_alert", "recipients": {"users": [amina["id"]]},
-                    "data": {"student_name": "أمينة", "status": "غائبة", "subject": "العلوم", "date": "اليوم"}}, api_key=KEY)
+                    "data": {"student_name": "أمينة", "status": "غائبة", "subject": "العلوم", "class": "1A", "session_date": "اليوم", "session_time": "09:00"}}, api_key=KEY)
                 assert status == 202
                 nid = answer["notification_ids"][0]
                 WebDriverWait(first, 1.0, poll_frequency=0.02).until(
@@ -86,7 +86,7 @@ def main():
                 WebDriverWait(first, 3, poll_frequency=0.01).until(lambda d: text(d, "status") == "reconnecting")
                 status, _, answer = api(port, "POST", "/api/v1/events/", {
                     "type": "grade_published", "recipients": {"users": [amina["id"]]},
-                    "data": {"student_name": "Amina", "grade": "18/20", "subject": "Maths"}}, api_key=KEY)
+                    "data": {"homework_title": "Math Quiz 1", "score": 85.0, "score_percentage": 85.0}}, api_key=KEY)
                 nid = answer["notification_ids"][0]
                 assert text(first, "status") == "reconnecting", "posted while the client was away"
                 assert not first.find_elements(By.CSS_SELECTOR, f'#list li[data-id="{nid}"]')

@@ -52,7 +52,7 @@ def main():
                         assert json.loads(await tab.recv())["type"] == "connected"
                     events = [
                         {"type": "attendance_alert", "recipients": {"guardians_of": [student["id"]]},
-                         "data": {"student_name": "Amina", "status": "absent", "subject": "Math", "date": "2026-12-03"}},
+                         "data": {"student_name": "Amina", "status": "absent", "subject": "Math", "class": "1A", "session_date": "2026-12-03", "session_time": "09:00"}},
                         {"type": "system_alert", "recipients": {"rooms": [room]}, "data": {"message": "Room closed"}},
                         {"type": "system_alert", "recipients": {"users": [classmate["id"]]}, "title": "Hello",
                          "message": "Direct", "priority": "low"},
@@ -65,11 +65,11 @@ def main():
                     assert len({r["event_id"] for r in results}) == 3
                     push = json.loads(await asyncio.wait_for(parent_tab.recv(), 2))
                     assert push["type"] == "attendance_alert" and push["id"] == results[0]["notification_ids"][0]
-                    assert push["data"]["title"] == "تنبيه الحضور", push["data"]["title"]
+                    assert push["data"]["notification"]["title"] == "تنبيه الحضور", push["data"]["notification"]["title"]
                     got = [json.loads(await asyncio.wait_for(classmate_tab.recv(), 2)) for _ in range(2)]
                     assert [p["id"] for p in got] == sorted(p["id"] for p in got), got
-                    assert {p["data"]["title"] for p in got} >= {"Hello"}, got
-                    assert got[-1]["data"]["priority"] == "LOW"
+                    assert {p["data"]["notification"]["title"] for p in got} >= {"Hello"}, got
+                    assert got[-1]["data"]["notification"]["priority"] == "LOW"
             asyncio.run(run())
 
         def idempotent_per_event():

@@ -119,8 +119,8 @@ def main():
                 nid = await asyncio.get_running_loop().run_in_executor(None, notify, port, amina["id"], "Absence today")
                 for tab in (tab1, tab2):
                     push = await recv_type(tab, "attendance_alert")
-                    assert push["id"] == nid and push["data"]["title"] == "Absence today", push
-                    assert push["data"]["title_arabic"] == "غياب" and push["data"]["is_read"] is False
+                    assert push["id"] == nid and push["data"]["notification"]["title"] == "Absence today", push
+                    assert push["data"]["notification"]["title_arabic"] == "غياب" and push["data"]["notification"]["is_read"] is False
                 assert time.time() - started < 1.0
                 await tab1.send(json.dumps({"type": "mark_read", "id": nid}))
                 for tab in (tab1, tab2):

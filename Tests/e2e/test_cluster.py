@@ -80,7 +80,7 @@ def post(hubd, recipients, title="Absence", **extra):
 
 def student(push):
     '''The event's own data carried by a push (`data.data`).'''
-    return (push["data"].get("data") or {}).get("student_name")
+    return push["data"].get("student_name")  # data is the event's payload (the stored notification: data.notification)
 
 
 def joined(diff):
@@ -161,7 +161,7 @@ def run_cluster_checks(n1, n2, n3):
                     for ws in (on2, on3):
                         push = await recv_type(ws, "attendance_alert", where=lambda m: student(m) == title)
                         assert push["id"] in answer["notification_ids"], (push["id"], answer, recipients)
-                        assert push["data"]["id"] == push["id"] and push["data"]["title"], push
+                        assert push["data"]["notification"]["id"] == push["id"] and push["data"]["notification"]["title"], push
             finally:
                 await on2.close()
                 await on3.close()

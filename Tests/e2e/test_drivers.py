@@ -74,7 +74,7 @@ def user(port, name, language="en", prefs=None):
 
 def post(port, user_ids, type_="attendance_alert", **data):
     """Every channel at once: `escalation: []` turns off the catalogue's SMS step (test_escalation.py)."""
-    payload = {"student_name": "Yasmine", "status": "absent", "subject": "Maths", "date": "today", **data}
+    payload = {"student_name": "Yasmine", "status": "absent", "subject": "Maths", "class": "1A", "session_date": "today", "session_time": "09:00", **data}
     status, _, answer = api(port, "POST", "/api/v1/events/", {"type": type_, "recipients": {"users": user_ids},
                                                               "data": payload, "escalation": []}, api_key=KEY)
     assert status == 202, answer

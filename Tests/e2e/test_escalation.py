@@ -31,7 +31,8 @@ def parent(port, phone, **prefs):
 
 def post(port, user, escalation=None, type_="attendance_alert", **extra):
     body = {"type": type_, "recipients": {"users": [user["id"]]},
-            "data": {"student_name": "Yasmine", "status": "absent", "subject": "Maths", "date": "today"}, **extra}
+            "data": {"student_name": "Yasmine", "status": "absent", "subject": "Maths", "class": "1A", "session_date": "today",
+                     "session_time": "09:00"}, **extra}
     if escalation is not None:
         body["escalation"] = escalation
     status, _, answer = api(port, "POST", "/api/v1/events/", body, api_key=KEY)

@@ -105,7 +105,7 @@ def subscribe(port, person, browser, user_agent="e2e"):
 
 
 def post(port, user_ids, type_="attendance_alert", priority=None, **data):
-    payload = {"student_name": "Yasmine", "status": "absent", "subject": "Maths", "date": "today", **data}
+    payload = {"student_name": "Yasmine", "status": "absent", "subject": "Maths", "class": "1A", "session_date": "today", "session_time": "09:00", **data}
     body = {"type": type_, "recipients": {"users": user_ids}, "data": payload}
     if priority:
         body["priority"] = priority

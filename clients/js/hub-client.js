@@ -4,8 +4,10 @@
 //   import { HubClient } from "/static/hub-client.js";
 //   const hub = new HubClient({ url: "wss://hub.example/ws/notifications/", token: () => accessToken,
 //                               refresh: async () => (accessToken = await refreshAccessToken()) });
-//   hub.addEventListener("notification", (e) => show(e.detail));
+//   hub.addEventListener("notification", (e) => show(e.detail));   // the stored notification; .data is the payload
 //   hub.addEventListener("read", (e) => setUnread(e.detail.unread_count));
+//   hub.addEventListener("updated", (e) => apply(e.detail));   // {ids, state, unread_count, unseen_count} from any tab
+//   hub.markSeen(lastId); hub.archive(id); hub.snooze(id, new Date(Date.now() + 3600e3));
 //   hub.connect();
 //
 //   await hub.enablePush({ serviceWorker: "/static/hub-sw.js" });   // Web Push while the tab is closed
@@ -36,6 +38,7 @@ export class HubClient extends EventTarget {
     /** ids already delivered, so a replay racing a live push never shows one twice (bounded) */
     this.seen = new Set();
     this.unreadCount = 0;
+    this.unseenCount = 0;
     this.rooms = new Set();
     /** room -> Map(user_id -> member) */
     this.presence = new Map();
@@ -81,6 +84,25 @@ export class HubClient extends EventTarget {
     this.#send(list.length === 1 ? { type: "mark_read", id: list[0] } : { type: "mark_read", ids: list });
   }
 
+  /** The bell was opened: every notification up to `upToId` (default: the last one seen) is seen. */
+  markSeen(upToId = this.lastId) {
+    if (upToId > 0) this.#send({ type: "mark_seen", up_to_id: upToId });
+  }
+
+  archive(ids) {
+    this.#send({ type: "archive", ids: [].concat(ids) });
+  }
+
+  unarchive(ids) {
+    this.#send({ type: "unarchive", ids: [].concat(ids) });
+  }
+
+  /** Hidden until `until` (a Date or ISO string); then it comes back as a "notification" with unsnoozed: true. */
+  snooze(ids, until) {
+    const at = until instanceof Date ? until.toISOString() : String(until);
+    this.#send({ type: "snooze", ids: [].concat(ids), until: at });
+  }
+
   markAllRead() {
     this.#send({ type: "mark_all_read" });
   }
@@ -123,6 +145,7 @@ export class HubClient extends EventTarget {
       case "connected":
         this.attempt = 0;
         this.unreadCount = data.unread_count;
+        this.unseenCount = data.unseen_count ?? 0;
         this.#startHeartbeat(data.heartbeat_interval);
         this.#setStatus("open");
         this.#emit("connected", data);
@@ -136,8 +159,17 @@ export class HubClient extends EventTarget {
         this.#emit("resumed", data);
         break;
       case "notification_read":
-        this.unreadCount = data.unread_count;
+        this.#setCounts(data);
         this.#emit("read", data);
+        break;
+      case "notification_updated":
+        this.#setCounts(data);
+        this.#emit("updated", data);
+        break;
+      case "notification_unsnoozed":
+        this.#setCounts(data);
+        this.#emit("notification", { ...data.notification, id: message.id, type: data.notification.notification_type,
+                                     timestamp: message.timestamp, unsnoozed: true });
         break;
       case "presence_state": {
         const members = new Map(data.members.map((m) => [m.user_id, m]));
@@ -169,8 +201,13 @@ export class HubClient extends EventTarget {
           this.seen.add(message.id);
           if (this.seen.size > 2000) this.seen.delete(this.seen.values().next().value);
           this.lastId = Math.max(this.lastId, message.id);
-          if (!data.is_read && !this.replaying) this.unreadCount += 1;
-          this.#emit("notification", { ...data, id: message.id, type: message.type, timestamp: message.timestamp });
+          // data is the event's payload as the backend posted it; the stored notification is data.notification.
+          const notification = data.notification || data;
+          if (!notification.is_read && !this.replaying) {
+            this.unreadCount += 1;
+            this.unseenCount += 1;
+          }
+          this.#emit("notification", { ...notification, id: message.id, type: message.type, timestamp: message.timestamp });
         }
     }
   }
@@ -286,6 +323,11 @@ export class HubClient extends EventTarget {
     if (status === this.status) return;
     this.status = status;
     this.#emit("status", { status });
+  }
+
+  #setCounts(data) {
+    if (typeof data.unread_count === "number") this.unreadCount = data.unread_count;
+    if (typeof data.unseen_count === "number") this.unseenCount = data.unseen_count;
   }
 
   #emit(name, detail) {

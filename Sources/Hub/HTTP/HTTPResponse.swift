@@ -26,14 +26,22 @@ public struct HTTPResponse: Sendable {
 
     /// The API's error shape: `{"error", "error_code", "timestamp", "details"}` (Madrasti), which
     /// also satisfies Khatma's `{error, details}`. `details` maps field names to messages.
+    /// `rawDetails` are details whose values are JSON texts of their own (numbers, booleans).
     public static func error(_ status: HTTPStatus, code: String, message: String,
-                             details: [(String, [String])] = [], headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse
+                             details: [(String, [String])] = [], rawDetails: [(String, String)] = [],
+                             headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse
     {
         var json = JSONWriter(capacity: 160)
+        // Every seed's keys at once: Madrasti's and Khatma's `error, error_code, timestamp, details`,
+        // DRF's (TuranTalim's) `detail` and `code`, the course platform's `success` and `message`.
         json.beginObject()
         json.field("error", message)
         json.field("error_code", code)
         json.field("timestamp", WallClock.iso8601())
+        json.field("detail", message)
+        json.field("code", code.lowercased())
+        json.field("success", false)
+        json.field("message", message)
         json.key("details")
         json.beginObject()
         for (field, messages) in details {
@@ -41,6 +49,10 @@ public struct HTTPResponse: Sendable {
             json.beginArray()
             for message in messages { json.string(message) }
             json.endArray()
+        }
+        for (field, value) in rawDetails {
+            json.key(field)
+            json.raw(Array(value.utf8))
         }
         json.endObject()
         json.endObject()

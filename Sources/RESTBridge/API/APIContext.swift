@@ -19,6 +19,9 @@ public struct APIRequest: Sendable {
 
     public func body() throws(APIError) -> JSONBody { try JSONBody(http) }
 
+    /// The language asked in `Accept-Language`, if it has templates.
+    public var acceptedLanguage: Language? { Language.preferred(acceptLanguage: http.headers["Accept-Language"]) }
+
     /// The signed-in user, or 401.
     public func requireUser() throws(APIError) -> User {
         guard let user = caller.user else { throw APIError.unauthorized() }
@@ -41,9 +44,42 @@ public struct RateLimits: Sendable {
     public var anonymousPerHour = 100
     public var userPerHour = 1000
     public var servicePerHour = 100_000
+    /// Failed logins per minute per account and address.
     public var loginPerMinute = 10
+    /// Login and register requests per minute per address: this many times `loginPerMinute`.
+    public var loginAddressFactor = 30
 
     public init() {}
+}
+
+extension RateLimiter.Decision {
+    /// The 429 of a bucket that is empty.
+    var refusal: APIError {
+        APIError.rateLimited(limit: limit, window: window, resetEpoch: resetEpoch, retryAfter: retryAfter)
+    }
+}
+
+/// Behaviour switches of the API, from hubd's configuration.
+public struct APISettings: Sendable {
+    /// `HUB_PUBLIC_URL` (`https://hub.example`): the base of absolute links (`next`, `previous`);
+    /// without it they are built from the request's `Host`.
+    public var publicURL: String?
+    /// `HUB_REFRESH_ROTATION`: a refresh answers a new refresh token and revokes the used one.
+    /// Off by default, as simplejwt's `ROTATE_REFRESH_TOKENS=False`.
+    public var refreshRotation = false
+    /// `HUB_SELF_REGISTRATION_ROLES`: roles anyone may register as; other roles need staff or a service key.
+    public var selfRegistrationRoles: Set<Role> = [.STUDENT]
+
+    public init() {}
+
+    /// The absolute URL of `path` (with its query) as the caller reached it.
+    public func absoluteURL(_ pathAndQuery: String, host: String?) -> String {
+        if let publicURL {
+            return (publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL) + pathAndQuery
+        }
+        let host = host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
+        return "http://" + host + pathAndQuery
+    }
 }
 
 /// Everything API routes share: store, tokens, keys, limits, logs. `route` wraps a handler with
@@ -56,11 +92,13 @@ public final class APIContext: Sendable {
     public let passwords: PasswordHasher
     public let limiter = RateLimiter()
     public let limits: RateLimits
+    public let settings: APISettings
     let logger: Logger
 
     public init(pool: DatabasePool, jwt: JWT, serviceKeys: [String], limits: RateLimits, logger: Logger,
-                passwords: PasswordHasher = PasswordHasher())
+                passwords: PasswordHasher = PasswordHasher(), settings: APISettings = APISettings())
     {
+        self.settings = settings
         self.pool = pool
         users = UserStore(pool: pool)
         tokens = TokenService(jwt: jwt, pool: pool)
@@ -94,11 +132,7 @@ public final class APIContext: Sendable {
             try authorize(caller, access)
             let current = takeToken(caller, rate: rate, ip: request.clientHost)
             decision = current
-            guard current.allowed else {
-                throw APIError(.tooManyRequests, code: "RATE_LIMITED", message: "Too many requests",
-                               details: [("retry_after", ["\(current.retryAfter)"])],
-                               headers: HTTPHeaders([("Retry-After", String(current.retryAfter))]))
-            }
+            guard current.allowed else { throw current.refusal }
             response = try await handler(APIRequest(http: request, caller: caller))
         } catch let error as APIError {
             response = error.response
@@ -120,6 +154,7 @@ public final class APIContext: Sendable {
             response.headers.set("X-RateLimit-Limit", String(decision.limit))
             response.headers.set("X-RateLimit-Remaining", String(decision.remaining))
             response.headers.set("X-RateLimit-Reset", String(decision.resetEpoch))
+            response.headers.set("X-RateLimit-Window", String(decision.window))
         }
         return response
     }
@@ -146,7 +181,8 @@ public final class APIContext: Sendable {
             do {
                 claims = try tokens.jwt.verify(credential, as: .access)
             } catch {
-                throw APIError.unauthorized(error.message, code: error == .expired ? "TOKEN_EXPIRED" : "TOKEN_INVALID")
+                if error == .expired { throw APIError.tokenExpired(at: tokens.jwt.expiry(of: credential)) }
+                throw APIError.unauthorized(error.message, code: "TOKEN_INVALID")
             }
             guard let user = try await users.find(id: claims.userID), user.isActive else {
                 throw APIError.unauthorized("User not found or inactive", code: "TOKEN_INVALID")
@@ -177,7 +213,9 @@ public final class APIContext: Sendable {
 
     private func takeToken(_ caller: Caller, rate: RateClass, ip: String) -> RateLimiter.Decision {
         if rate == .login {
-            return limiter.take("login:\(ip)", limit: limits.loginPerMinute, period: 60)
+            // Every attempt from an address: generous, so a classroom behind one NAT signs in
+            // together; failed attempts per account and address are counted by the login itself.
+            return limiter.take("login:\(ip)", limit: limits.loginPerMinute * limits.loginAddressFactor, period: 60)
         }
         switch caller {
         case .anonymous(let ip): return limiter.take("ip:\(ip)", limit: limits.anonymousPerHour, period: 3600)

@@ -7,6 +7,8 @@ public struct APIError: Error, Sendable {
     public var code: String
     public var message: String
     public var details: [(String, [String])]
+    /// Details whose values are JSON of their own (`token_expired: true`, `limit: 100`).
+    public var rawDetails: [(String, String)] = []
     public var headers: HTTPHeaders
 
     public init(_ status: HTTPStatus, code: String, message: String, details: [(String, [String])] = [],
@@ -20,7 +22,7 @@ public struct APIError: Error, Sendable {
     }
 
     public var response: HTTPResponse {
-        .error(status, code: code, message: message, details: details, headers: headers)
+        .error(status, code: code, message: message, details: details, rawDetails: rawDetails, headers: headers)
     }
 
     public static func validation(_ details: [(String, [String])]) -> APIError {
@@ -32,6 +34,26 @@ public struct APIError: Error, Sendable {
     {
         APIError(.unauthorized, code: code, message: message, details: [("message", [message])],
                  headers: HTTPHeaders([("WWW-Authenticate", "Bearer")]))
+    }
+
+    /// An expired token, as Madrasti documents it: `AUTHENTICATION_REQUIRED` with
+    /// `details: {message, token_expired: true, token_expired_at}`.
+    public static func tokenExpired(at expiry: Int64?) -> APIError {
+        var error = APIError(.unauthorized, code: "AUTHENTICATION_REQUIRED", message: "Token has expired",
+                             headers: HTTPHeaders([("WWW-Authenticate", "Bearer error=\"invalid_token\"")]))
+        error.rawDetails = [("message", "\"Token has expired\""), ("token_expired", "true"),
+                            ("token_expired_at", expiry.map { "\"\(WallClock.iso8601(millis: $0 * 1000))\"" } ?? "null")]
+        return error
+    }
+
+    /// A 429: `RATE_LIMIT_EXCEEDED` with `details: {limit, window, reset_at, retry_after}` and `Retry-After`.
+    public static func rateLimited(limit: Int, window: Int, resetEpoch: Int64, retryAfter: Int) -> APIError {
+        var error = APIError(.tooManyRequests, code: "RATE_LIMIT_EXCEEDED", message: "Too many requests",
+                             headers: HTTPHeaders([("Retry-After", String(retryAfter))]))
+        error.rawDetails = [("limit", String(limit)), ("window", String(window)),
+                            ("reset_at", "\"\(WallClock.iso8601(millis: resetEpoch * 1000))\""),
+                            ("retry_after", String(retryAfter))]
+        return error
     }
 
     public static func forbidden(_ message: String = "You don't have permission to perform this action") -> APIError {

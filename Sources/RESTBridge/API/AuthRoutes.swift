@@ -9,9 +9,12 @@ public enum AuthRoutes {
     static let refreshPaths = ["/api/v1/auth/refresh/", "/api/auth/refresh/", "/api/token/refresh/",
                                "/api/v1/auth/token/refresh/"]
     static let verifyPaths = ["/api/v1/auth/verify/", "/api/token/verify/", "/api/v1/auth/token/verify/"]
-    static let mePaths = ["/api/v1/auth/me/", "/api/v1/auth/users/me/", "/api/v1/users/me/", "/api/users/me/"]
+    static let mePaths = ["/api/v1/auth/me/", "/api/v1/auth/users/me/", "/api/v1/users/me/", "/api/users/me/",
+                          "/api/users/profile/"]
     static let passwordPaths = ["/api/v1/auth/change-password/", "/api/v1/users/me/change-password/",
-                                "/api/auth/change-password/"]
+                                "/api/auth/change-password/", "/api/users/change-password/"]
+    /// Madrasti's own paths, where its stricter password rule (letters and digits) applies.
+    static let madrastiPaths: Set<String> = ["/api/users/register/", "/api/users/change-password/"]
 
     public static func register(on router: inout Router, context: APIContext) {
         context.route(&router, .POST, registerPaths, access: .anyone, rate: .login) { request in
@@ -30,14 +33,21 @@ public enum AuthRoutes {
             let body = try request.body()
             let refresh = body.string("refresh", &errors, required: true, maxLength: 8192)
             try errors.throwIfAny()
-            let (pair, userID) = try await context.tokens.rotate(refresh!)
+            let access: String, newRefresh: String?, userID: Int64
+            if context.settings.refreshRotation {
+                let (pair, id) = try await context.tokens.rotate(refresh!)
+                (access, newRefresh, userID) = (pair.access, pair.refresh, id)
+            } else {
+                (access, userID) = try await context.tokens.access(for: refresh!)
+                newRefresh = nil
+            }
             guard let user = try await context.users.find(id: userID), user.isActive else {
                 throw APIError.unauthorized("User not found or inactive", code: "TOKEN_INVALID")
             }
             var json = JSONWriter()
             json.beginObject()
-            json.field("access", pair.access)
-            json.field("refresh", pair.refresh)
+            json.field("access", access)
+            if let newRefresh { json.field("refresh", newRefresh) }
             json.endObject()
             return .json(.ok, json.bytes)
         }
@@ -64,16 +74,23 @@ public enum AuthRoutes {
             let user = try request.requireUser()
             var errors = FieldErrors()
             let body = try request.body()
-            let old = body.string("old_password", &errors, required: true, maxLength: 4096)
+            let old = body.string("old_password", &errors, maxLength: 4096)
                 ?? body.string("current_password", &errors, maxLength: 4096)
+            if old == nil && errors.isEmpty { errors.add("current_password", "This field is required.") }
             let new = body.string("new_password", &errors, required: true, maxLength: 4096)
+            let confirm = body.string("new_password_confirm", &errors, maxLength: 4096)
+                ?? body.string("confirm_password", &errors, maxLength: 4096)
+            if let confirm, let new, confirm != new { errors.add("new_password_confirm", "The two passwords do not match.") }
             try errors.throwIfAny()
             let passwords = context.passwords
             let stored = user.passwordHash
             guard await PasswordHasher.offload({ passwords.verify(old!, against: stored) }) else {
                 throw APIError.validation([("old_password", ["Your old password was entered incorrectly."])])
             }
-            for problem in Validators.passwordProblems(new!) { errors.add("new_password", problem) }
+            for problem in PasswordRules.problems(new!, user: user.passwordAttributes,
+                                                  madrasti: madrastiPaths.contains(request.http.path)) {
+                errors.add("new_password", problem)
+            }
             try errors.throwIfAny()
             let hash = await PasswordHasher.offload { passwords.hash(new!) }
             try await context.users.setPassword(id: user.id, hash: hash)
@@ -89,13 +106,15 @@ public enum AuthRoutes {
         do {
             return try jwt.verify(token, as: .access)
         } catch let failure where failure != .wrongType {
-            throw APIError.unauthorized(failure.message, code: failure == .expired ? "TOKEN_EXPIRED" : "TOKEN_INVALID")
+            if failure == .expired { throw APIError.tokenExpired(at: jwt.expiry(of: token)) }
+            throw APIError.unauthorized(failure.message, code: "TOKEN_INVALID")
         } catch {}
         let claims: JWT.Claims
         do {
             claims = try jwt.verify(token, as: .refresh)
         } catch {
-            throw APIError.unauthorized(error.message, code: error == .expired ? "TOKEN_EXPIRED" : "TOKEN_INVALID")
+            if error == .expired { throw APIError.tokenExpired(at: jwt.expiry(of: token)) }
+            throw APIError.unauthorized(error.message, code: "TOKEN_INVALID")
         }
         if try await context.tokens.isRevoked(claims.jti) {
             throw APIError.unauthorized("Token is blacklisted", code: "TOKEN_INVALID")
@@ -122,10 +141,22 @@ public enum AuthRoutes {
         }
         let phoneInput = body.string("phone", &errors, maxLength: 32) ?? body.string("phone_number", &errors, maxLength: 32)
         let roleName = body.string("role", &errors, maxLength: 20)
-        let language = body.string("language", &errors, maxLength: 5) ?? "en"
+        let language = body.string("language", &errors, maxLength: 35) ?? "en"
+        let gender = body.string("gender", &errors, maxLength: 20)
+        let confirm = body.string("password_confirm", &errors, maxLength: 4096)
+            ?? body.string("confirm_password", &errors, maxLength: 4096)
 
         if let email, !Validators.isEmail(email) { errors.add("email", "Enter a valid email address.") }
-        if let password { for problem in Validators.passwordProblems(password) { errors.add("password", problem) } }
+        if let password {
+            let attributes = PasswordRules.Attributes(username: username, firstName: firstName, lastName: lastName, email: email)
+            for problem in PasswordRules.problems(password, user: attributes,
+                                                  madrasti: madrastiPaths.contains(request.http.path)) {
+                errors.add("password", problem)
+            }
+            if let confirm, confirm != password {
+                errors.add(body.has("password_confirm") ? "password_confirm" : "confirm_password", "The two passwords do not match.")
+            }
+        }
         if let username, !Validators.isUsername(username) {
             errors.add("username", "Use 3 to 150 letters, digits and @/./+/-/_ only.")
         }
@@ -142,9 +173,9 @@ public enum AuthRoutes {
                 errors.add("role", "Must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
         }
-        if !["en", "ar", "fr"].contains(language) { errors.add("language", "Must be one of: en, ar, fr.") }
+        if !Language.isTag(language) { errors.add("language", Language.tagProblem) }
         try errors.throwIfAny()
-        if role.isStaff && !request.caller.isStaffOrService {
+        if !context.settings.selfRegistrationRoles.contains(role) && !request.caller.isStaffOrService {
             throw APIError(.forbidden, code: "PERMISSION_DENIED", message: "Only staff may create \(role.rawValue) accounts",
                            details: [("role", ["Only staff or a platform backend may create this role."])])
         }
@@ -160,7 +191,7 @@ public enum AuthRoutes {
         do {
             user = try await context.users.create(.init(email: email!, username: username, passwordHash: hash,
                                                         firstName: firstName, lastName: lastName, phone: phone, role: role,
-                                                        language: language))
+                                                        language: language, gender: gender))
         } catch let error as DatabaseError where error.isUniqueViolation {
             throw APIError.validation([("email", ["A user with this email or username already exists."])])
         }
@@ -176,12 +207,19 @@ public enum AuthRoutes {
         let password = body.string("password", &errors, required: true, maxLength: 4096)
         if identifier == nil && errors.isEmpty { errors.add("email", "This field is required.") }
         try errors.throwIfAny()
-        let found = try await context.users.find(login: identifier!.trimmingCharacters(in: .whitespaces))
+        let account = identifier!.trimmingCharacters(in: .whitespaces)
+        // Failed attempts per account and address (a wrong guess costs one, a success nothing).
+        let failures = "login-failed:\(account.lowercased()):\(request.http.clientHost)"
+        let limit = context.limits.loginPerMinute
+        let before = context.limiter.peek(failures, limit: limit, period: 60)
+        guard before.allowed else { throw before.refusal }
+        let found = try await context.users.find(login: account)
         let passwords = context.passwords
         // Without a user, a hash is still computed so timing does not reveal which emails exist.
         let stored = found?.passwordHash ?? Self.decoyHash
         let matches = await PasswordHasher.offload { passwords.verify(password!, against: stored) }
         guard let user = found, matches, user.isActive else {
+            _ = context.limiter.take(failures, limit: limit, period: 60)
             throw APIError(.unauthorized, code: "INVALID_CREDENTIALS", message: "No active account found with the given credentials",
                            details: [("credentials", ["Invalid email/username or password."])])
         }
@@ -209,7 +247,7 @@ public enum AuthRoutes {
             lastName = lastName ?? (parts.count > 1 ? String(parts[1]) : "")
         }
         let phoneInput = body.string("phone", &errors, maxLength: 32)
-        let language = body.string("language", &errors, maxLength: 5)
+        let language = body.string("language", &errors, maxLength: 35)
         for forbidden in ["role", "is_active", "password", "id"] where body.has(forbidden) {
             errors.add(forbidden, "This field cannot be changed here.")
         }
@@ -222,7 +260,7 @@ public enum AuthRoutes {
             phone = Validators.normalizedPhone(phoneInput)
             if phone == nil { errors.add("phone", "Enter a phone number in international format, such as +212600000000.") }
         }
-        if let language, !["en", "ar", "fr"].contains(language) { errors.add("language", "Must be one of: en, ar, fr.") }
+        if let language, !Language.isTag(language) { errors.add("language", Language.tagProblem) }
         try errors.throwIfAny()
         if let email, try await context.users.emailTaken(email, except: user.id) {
             errors.add("email", "A user with this email already exists.")
@@ -237,17 +275,12 @@ public enum AuthRoutes {
         return .json(.ok, updated.json)
     }
 
-    /// `{access, refresh, user}`; with `flat`, the user's fields also at the top (Khatma's register).
+    /// `{access, refresh, user}`; with `flat`, the user's fields also at the top (the register answers
+    /// of Khatma and Madrasti).
     private static func userWithTokens(_ user: User, _ pair: TokenService.Pair, flat: Bool) -> [UInt8] {
         var json = JSONWriter(capacity: 1024)
         json.beginObject()
-        if flat {
-            json.field("id", Int(user.id))
-            json.field("email", user.email)
-            json.field("fullname", user.fullName)
-            json.field("full_name", user.fullName)
-            json.field("role", user.role.rawValue)
-        }
+        if flat { user.writeMembers(to: &json) }
         json.field("access", pair.access)
         json.field("refresh", pair.refresh)
         json.key("user")
@@ -274,15 +307,6 @@ public enum Validators {
     public static func isUsername(_ text: String) -> Bool {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "@.+-_"))
         return (3...150).contains(text.count) && text.unicodeScalars.allSatisfy(allowed.contains)
-    }
-
-    public static func passwordProblems(_ password: String) -> [String] {
-        var problems: [String] = []
-        if password.count < 8 { problems.append("This password is too short. It must contain at least 8 characters.") }
-        if !password.contains(where: \.isLetter) || !password.contains(where: \.isNumber) {
-            problems.append("The password must contain both letters and digits.")
-        }
-        return problems
     }
 
     /// E.164 (`+` then 7 to 15 digits, no leading zero) after dropping spaces, dashes, dots and brackets.

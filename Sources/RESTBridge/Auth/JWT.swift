@@ -52,6 +52,23 @@ public struct JWT: Sendable {
     /// Checks the algorithm (HS256 only: `none` and everything else refused), the signature in
     /// constant time, the expiry and the type; returns the claims. Runs on every handshake, so it
     /// works on the token's bytes and parses the header only when it is not the usual one.
+    /// The `exp` of a token `verify` refused as expired (its signature was checked first), for the
+    /// 401's `token_expired_at`; nil if the token does not verify as expired.
+    public func expiry(of token: String) -> Int64? {
+        for type in [TokenType.access, .refresh] {
+            do {
+                _ = try verify(token, as: type)
+            } catch .expired {
+                let parts = token.split(separator: ".")
+                guard parts.count == 3, let payload = Crypto.base64URLDecode(bytes: Array(parts[1].utf8)),
+                      let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any]
+                else { return nil }
+                return JSONNumber.integer(object["exp"])
+            } catch {}
+        }
+        return nil
+    }
+
     public func verify(_ token: String, as type: TokenType, now: Int64 = Int64(Date().timeIntervalSince1970))
         throws(Failure) -> Claims
     {

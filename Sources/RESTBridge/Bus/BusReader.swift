@@ -168,7 +168,8 @@ final class BusReader: @unchecked Sendable {
         var byEvent: [Int64: [ChannelMessage]] = [:]
         for row in try connection.executePrepared("""
             SELECT \(NotificationStore.columns) FROM notifications n LEFT JOIN announcement_reads ar ON false
-            WHERE n.event_id = ANY($1::bigint[]) ORDER BY n.id
+            LEFT JOIN announcement_states st ON false
+            WHERE n.event_id = ANY($1::bigint[]) AND (n.expires_at IS NULL OR n.expires_at > now()) ORDER BY n.id
             """, [PostgresArray.bigint(eventIDs)]).rows {
             let target: ChannelTarget = row.int("recipient_id").map { .user(Int64($0)) } ?? .everyone
             guard bus.hasSessions(for: target), let eventID = row.int("event_id") else { continue }

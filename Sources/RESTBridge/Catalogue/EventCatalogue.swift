@@ -2,7 +2,8 @@ import Foundation
 
 /// The event catalogue (`Catalogue/events.json`): for each notification type, its category,
 /// default priority, and title/message templates in English, Arabic and French with
-/// `{placeholders}` filled from the event's data.
+/// `{placeholders}` filled from the event's data. A template whose placeholder has no value in
+/// the data is replaced by the entry's fallback wording, so no reader ever sees a literal `{…}`.
 public struct EventCatalogue: Sendable {
     public struct Entry: Sendable {
         public let type: String
@@ -12,6 +13,9 @@ public struct EventCatalogue: Sendable {
         public let message: [String: String]
         /// The default escalation policy; its steps may each apply to one priority only.
         public var escalation: [EscalationStep] = []
+        /// Wording without placeholders, used when the data lacks one of the template's fields.
+        public var fallbackTitle: [String: String] = [:]
+        public var fallbackMessage: [String: String] = [:]
     }
 
     public let entries: [String: Entry]
@@ -51,13 +55,37 @@ public struct EventCatalogue: Sendable {
                 }
                 entry.escalation = steps
             }
+            entry.fallbackTitle = event["fallback_title"] as? [String: String] ?? [:]
+            entry.fallbackMessage = event["fallback_message"] as? [String: String] ?? [:]
+            // Without its own, a message falls back to the title when the title has no placeholder.
+            for language in ["en", "ar", "fr"] where entry.fallbackMessage[language] == nil {
+                if let title = title[language], placeholders(title).isEmpty { entry.fallbackMessage[language] = title }
+            }
+            for (templates, fallback) in [(title, entry.fallbackTitle), (message, entry.fallbackMessage)] {
+                for language in ["en", "ar", "fr"] where !placeholders(templates[language]!).isEmpty {
+                    guard let text = fallback[language], placeholders(text).isEmpty else {
+                        throw CatalogueError(description: "\(type): a template with placeholders needs a fallback in \(language)")
+                    }
+                }
+            }
             return entry
         }
         return EventCatalogue(entries: entries)
     }
 
-    /// Fills `{name}` from `data` (strings and numbers); unknown placeholders are left visible.
-    public static func render(_ template: String, data: [String: String]) -> String {
+    /// The `{name}`s of a template.
+    public static func placeholders(_ template: String) -> [String] {
+        var names: [String] = []
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            names.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
+    /// Fills `{name}` from `data` (strings and numbers); nil when a placeholder has no value.
+    public static func render(_ template: String, data: [String: String]) -> String? {
         var out = ""
         var rest = template[...]
         while let open = rest.firstIndex(of: "{") {
@@ -66,8 +94,8 @@ public struct EventCatalogue: Sendable {
                 out += rest[open...]
                 return out
             }
-            let name = String(rest[rest.index(after: open)..<close])
-            out += data[name] ?? "{\(name)}"
+            guard let value = data[String(rest[rest.index(after: open)..<close])], !value.isEmpty else { return nil }
+            out += value
             rest = rest[rest.index(after: close)...]
         }
         return out + rest

@@ -351,6 +351,31 @@ public enum Migrations {
                 nodes       integer NOT NULL
             );
             """),
+        // Languages are BCP 47 tags (`uz`, `ar-MA`; templates fall back to the primary language,
+        // then English). The inbox states beside read: seen (the bell was opened), archived,
+        // snoozed (hidden until then; the snooze is cleared when it is announced again), expiry,
+        // and whether an announcement reaches accounts created after it. Announcements keep each
+        // user's state in announcement_states (read stays in announcement_reads); a personal
+        // notification deleted by its recipient is deleted.
+        Migration(version: 11, name: "inbox states, expiry, BCP 47 languages", sql: """
+            ALTER TABLE users DROP CONSTRAINT users_language_check;
+            ALTER TABLE users ADD COLUMN gender text;
+            ALTER TABLE notification_preferences DROP CONSTRAINT notification_preferences_language_check;
+            ALTER TABLE notifications ADD COLUMN seen_at timestamptz, ADD COLUMN archived_at timestamptz,
+                ADD COLUMN snoozed_until timestamptz, ADD COLUMN expires_at timestamptz,
+                ADD COLUMN include_new_users boolean NOT NULL DEFAULT false;
+            CREATE INDEX notifications_snoozed ON notifications (snoozed_until) WHERE snoozed_until IS NOT NULL;
+            CREATE TABLE announcement_states (
+                notification_id bigint NOT NULL REFERENCES notifications ON DELETE CASCADE,
+                user_id         bigint NOT NULL REFERENCES users ON DELETE CASCADE,
+                seen_at         timestamptz,
+                archived_at     timestamptz,
+                snoozed_until   timestamptz,
+                deleted_at      timestamptz,
+                PRIMARY KEY (user_id, notification_id)
+            );
+            CREATE INDEX announcement_states_snoozed ON announcement_states (snoozed_until) WHERE snoozed_until IS NOT NULL;
+            """),
         // Scheduled events: the event as the event statement reads it, kept until `send_at`; the
         // scheduler claims due rows with a lease (SKIP LOCKED), and the idempotency key makes a
         // row sent twice one event.

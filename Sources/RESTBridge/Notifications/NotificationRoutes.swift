@@ -9,7 +9,8 @@ public enum NotificationRoutes {
     public static func register(on router: inout Router, context: APIContext, store: NotificationStore, hub: ChannelHub,
                                 pipeline: EventPipeline)
     {
-        context.route(&router, .POST, ["/api/v1/notifications/", "/api/notifications/"], access: .staffOrService) { request in
+        context.route(&router, .POST, ["/api/v1/notifications/", "/api/notifications/", "/api/attendance/notifications/"],
+                      access: .staffOrService) { request in
             let event = try createdNotification(try request.body())
             guard let stored = try await pipeline.accept([event])[0].notifications.first else {
                 throw APIError.validation([("recipient", ["No active user with this id."])])
@@ -17,11 +18,11 @@ public enum NotificationRoutes {
             return .json(.created, stored.json)
         }
         context.route(&router, .GET, ["/api/v1/notifications/", "/api/notifications/", "/api/attendance/notifications/"]) { request in
-            try await list(request, store: store, unreadOnly: false)
+            try await list(request, store: store, settings: context.settings, unreadOnly: false)
         }
         context.route(&router, .GET, ["/api/v1/notifications/unread/", "/api/notifications/unread/",
                                       "/api/attendance/notifications/unread/"]) { request in
-            try await list(request, store: store, unreadOnly: true)
+            try await list(request, store: store, settings: context.settings, unreadOnly: true)
         }
         context.route(&router, .POST, ["/api/v1/notifications/bulk-read/", "/api/v1/notifications/bulk_read/",
                                        "/api/notifications/bulk-read/", "/api/attendance/notifications/bulk_read/"]) { request in
@@ -33,7 +34,7 @@ public enum NotificationRoutes {
             try errors.throwIfAny()
             let outcome = try await store.markRead(userID: user.id, ids: ids)
             announceRead(hub, user.id, outcome)
-            return .json(.ok, Array(#"{"marked":\#(outcome.ids.count),"unread_count":\#(outcome.unread)}"#.utf8))
+            return .json(.ok, outcome.answer(state: nil))
         }
         context.route(&router, .GET, ["/api/v1/notifications/{id}/deliveries/"]) { request in
             let user = try request.requireUser()
@@ -77,14 +78,14 @@ public enum NotificationRoutes {
         context.route(&router, .GET, ["/api/v1/notifications/unread-count/", "/api/notifications/unread-count/",
                                       "/api/attendance/notifications/unread_count/"]) { request in
             let user = try request.requireUser()
-            let count = try await store.unreadCount(userID: user.id)
-            return .json(.ok, Array(#"{"unread_count":\#(count),"count":\#(count)}"#.utf8))
+            let counts = try await store.unreadCount(userID: user.id)
+            return .json(.ok, Array(#"{"unread_count":\#(counts.unread),"count":\#(counts.unread),"unseen_count":\#(counts.unseen)}"#.utf8))
         }
         context.route(&router, .GET, ["/api/v1/notifications/{id}/", "/api/notifications/{id}/",
                                       "/api/attendance/notifications/{id}/"]) { request in
             let user = try request.requireUser()
             let notification = try await owned(request, user: user, store: store)
-            return .json(.ok, notification.json)
+            return .json(.ok, notification.localized(request.acceptedLanguage).json)
         }
         let readPaths = ["/api/v1/notifications/{id}/read/", "/api/v1/notifications/{id}/mark-read/",
                          "/api/notifications/{id}/read/", "/api/attendance/notifications/{id}/mark_read/"]
@@ -97,14 +98,14 @@ public enum NotificationRoutes {
                 guard let (updated, _) = try await store.find(id: notification.id, for: user.id) else {
                     throw APIError.notFound("Notification")
                 }
-                return .json(.ok, updated.json)
+                return .json(.ok, updated.localized(request.acceptedLanguage).json)
             }
             context.route(&router, method, ["/api/v1/notifications/mark-all-read/", "/api/notifications/mark-all-read/",
                                             "/api/attendance/notifications/mark_all_read/"]) { request in
                 let user = try request.requireUser()
                 let outcome = try await store.markRead(userID: user.id, ids: nil)
                 announceRead(hub, user.id, outcome)
-                return .json(.ok, Array(#"{"marked":\#(outcome.ids.count),"unread_count":\#(outcome.unread)}"#.utf8))
+                return .json(.ok, outcome.answer(state: nil))
             }
         }
     }
@@ -124,12 +125,16 @@ public enum NotificationRoutes {
             }
         }
         var data = "{}"
+        var object: [String: Any] = [:]
         if let value = body.object["data"], !(value is NSNull) {
-            if let object = value as? [String: Any], let encoded = try? JSONSerialization.data(withJSONObject: object) {
-                data = String(decoding: encoded, as: UTF8.self)
-            } else {
-                errors.add("data", "Must be a JSON object.")
-            }
+            if let given = value as? [String: Any] { object = given } else { errors.add("data", "Must be a JSON object.") }
+        }
+        // Madrasti's parent notification names its student beside the recipient.
+        if let student = body.integer("student", &errors) { object["student_id"] = object["student_id"] ?? student }
+        if let name = body.string("student_name", &errors, maxLength: 300) { object["student_name"] = object["student_name"] ?? name }
+        if let auto = body.bool("auto_generated", &errors) { object["auto_generated"] = auto }
+        if !object.isEmpty, let encoded = try? JSONSerialization.data(withJSONObject: object) {
+            data = String(decoding: encoded, as: UTF8.self)
         }
         var event = EventRequest(
             type: type ?? "", category: body.string("category", &errors, maxLength: 64) ?? "general", priority: priority,
@@ -145,12 +150,12 @@ public enum NotificationRoutes {
         return event
     }
 
-    static func announceRead(_ hub: ChannelHub, _ userID: Int64, _ outcome: (ids: [Int64], unread: Int)) {
-        hub.announceRead(userID: userID, ids: outcome.ids, unreadCount: outcome.unread)
+    static func announceRead(_ hub: ChannelHub, _ userID: Int64, _ outcome: InboxOutcome) {
+        hub.announceRead(userID: userID, ids: outcome.ids, counts: outcome.counts)
     }
 
     /// The notification named in the path, if it is the caller's: 404 when absent, 403 when another's.
-    private static func owned(_ request: APIRequest, user: User, store: NotificationStore) async throws -> StoredNotification {
+    static func owned(_ request: APIRequest, user: User, store: NotificationStore) async throws -> StoredNotification {
         guard let id = request.http.parameter("id").flatMap({ Int64($0) }) else { throw APIError.notFound("Notification") }
         guard let (notification, owner) = try await store.find(id: id, for: user.id) else {
             throw APIError.notFound("Notification")
@@ -160,12 +165,13 @@ public enum NotificationRoutes {
     }
 
     /// The list with DRF pagination and the filters of DESIGN; each bad filter is named in details.
-    static func list(_ request: APIRequest, store: NotificationStore, unreadOnly: Bool) async throws -> HTTPResponse {
+    static func list(_ request: APIRequest, store: NotificationStore, settings: APISettings, unreadOnly: Bool) async throws
+        -> HTTPResponse
+    {
         let user = try request.requireUser()
         let query = request.http.query
         var errors = FieldErrors()
-        let page = parsePositive(query["page"], "page", default: 1, max: 1_000_000, &errors)
-        let size = parsePositive(query["page_size"], "page_size", default: 20, max: 100, &errors)
+        let pagination = Pagination(query, &errors)
         var filters = NotificationStore.Filters()
         if let text = query["is_read"] {
             switch text.lowercased() {
@@ -175,6 +181,17 @@ public enum NotificationRoutes {
             }
         }
         if unreadOnly { filters.isRead = false }
+        for (name, keyPath) in [("is_seen", \NotificationStore.Filters.isSeen), ("archived", \NotificationStore.Filters.archivedFlag)] {
+            guard let text = query[name] else { continue }
+            switch text.lowercased() {
+            case "true", "1": filters[keyPath: keyPath] = true
+            case "false", "0": filters[keyPath: keyPath] = false
+            default: errors.add(name, "Must be true or false.")
+            }
+        }
+        if let text = query["expires_at__gte"] {
+            if InboxTime.isTimestamp(text) { filters.expiresFrom = text } else { errors.add("expires_at__gte", "Use an ISO-8601 date or time.") }
+        }
         filters.type = query["notification_type"].flatMap { $0.isEmpty ? nil : $0 }
         filters.category = query["category"].flatMap { $0.isEmpty ? nil : $0 }
         if let priority = query["priority"] {
@@ -188,7 +205,7 @@ public enum NotificationRoutes {
                                 ("created_at__lte", \NotificationStore.Filters.createdTo)]
         {
             guard let text = query[name] else { continue }
-            if isTimestamp(text) { filters[keyPath: keyPath] = text } else { errors.add(name, "Use an ISO-8601 date or time.") }
+            if InboxTime.isTimestamp(text) { filters[keyPath: keyPath] = text } else { errors.add(name, "Use an ISO-8601 date or time.") }
         }
         if let search = query["search"], !search.isEmpty {
             if search.count > 200 { errors.add("search", "At most 200 characters.") } else { filters.search = search }
@@ -201,59 +218,11 @@ public enum NotificationRoutes {
             }
         }
         try errors.throwIfAny()
-        let (items, total) = try await store.list(userID: user.id, filters: filters, offset: (page - 1) * size, limit: size)
-        return .json(.ok, paginated(items, total: total, page: page, size: size, request: request.http))
-    }
-
-    /// `2026-11-22`, `2026-11-22T10:30:00Z`, with optional fraction and offset.
-    static func isTimestamp(_ text: String) -> Bool {
-        let pattern = #"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"#
-        guard text.range(of: pattern, options: .regularExpression) != nil else { return false }
-        let parts = text.prefix(10).split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]), parts[0] >= 1 else { return false }
-        if text.count > 19, let sign = text.dropFirst(19).firstIndex(where: { $0 == "+" || $0 == "-" }) {
-            let digits = text[text.index(after: sign)...].filter(\.isNumber)
-            guard let hours = Int(digits.prefix(2)), let minutes = Int(digits.dropFirst(2).prefix(2)), hours <= 14, minutes < 60
-            else { return false }
-        }
-        return true
-    }
-
-    static func parsePositive(_ text: String?, _ name: String, default value: Int, max: Int, _ errors: inout FieldErrors) -> Int {
-        guard let text else { return value }
-        guard let number = Int(text), number >= 1, number <= max else {
-            errors.add(name, "Must be a whole number from 1 to \(max).")
-            return value
-        }
-        return number
-    }
-
-    /// DRF pagination: `count`, `next`, `previous`, `results`, plus `page_info`.
-    static func paginated(_ items: [StoredNotification], total: Int, page: Int, size: Int, request: HTTPRequest) -> [UInt8] {
-        let pages = max(1, (total + size - 1) / size)
-        func link(_ page: Int) -> String {
-            var pairs = request.query.pairs.filter { $0.name != "page" }.map { "\($0.name)=\($0.value)" }
-            pairs.append("page=\(page)")
-            return request.path + "?" + pairs.joined(separator: "&")
-        }
-        var json = JSONWriter(capacity: 1024 + items.count * 600)
-        json.beginObject()
-        json.field("count", total)
-        json.key("next"); if page < pages { json.string(link(page + 1)) } else { json.null() }
-        json.key("previous"); if page > 1 { json.string(link(page - 1)) } else { json.null() }
-        json.key("results")
-        json.beginArray()
-        for item in items { item.write(to: &json) }
-        json.endArray()
-        json.key("page_info")
-        json.beginObject()
-        json.field("page", page)
-        json.field("page_size", size)
-        json.field("total_pages", pages)
-        json.field("has_next", page < pages)
-        json.field("has_previous", page > 1)
-        json.endObject()
-        json.endObject()
-        return json.bytes
+        let (items, total) = try await store.list(userID: user.id, filters: filters, offset: pagination.offset,
+                                                  limit: pagination.size)
+        let language = request.acceptedLanguage
+        return .json(.ok, pagination.envelope(total: total, request: request.http, settings: settings) { json in
+            for item in items { item.localized(language).write(to: &json) }
+        })
     }
 }

@@ -1,3 +1,4 @@
+import Channels
 import Foundation
 import Hub
 
@@ -7,49 +8,82 @@ public struct NotificationStore: Sendable {
     /// Handshakes look their users up together (see `userWithUnreadCount`), one batch at a time:
     /// larger batches halved PostgreSQL's share of a reconnect storm (49% -> 24% of the machine
     /// at ~7,500 handshakes/s), and the other pool connections stay free for REST.
-    private let usersWithUnreadCounts: BatchedLookup<Int64, (User, Int)>
+    private let usersWithUnreadCounts: BatchedLookup<Int64, (User, InboxCounts)>
 
     public init(pool: DatabasePool) {
         self.pool = pool
         usersWithUnreadCounts = BatchedLookup(pool: pool) { connection, ids in
-            var found: [Int64: (User, Int)] = [:]
+            var found: [Int64: (User, InboxCounts)] = [:]
             for row in try connection.executePrepared("""
-                SELECT \(User.columns), \(Self.unreadCount(of: "u.id")) AS unread_count
+                SELECT \(User.columns), \(Self.counts(of: "u.id"))
                 FROM users u WHERE u.id = ANY($1::bigint[])
                 """, [PostgresArray.bigint(ids)]).rows {
-                if let user = User(row: row) { found[user.id] = (user, row.int("unread_count") ?? 0) }
+                if let user = User(row: row) { found[user.id] = (user, Self.counts(row)) }
             }
             return found
         }
     }
 
-    /// Columns of `n` (notifications) joined with `ar` (the caller's announcement reads, `$1`):
-    /// `is_read` and `read_at` are per user for announcements (no recipient).
+    /// Columns of `n` (notifications) joined with `ar` and `st` (the caller's announcement reads
+    /// and states, `$1`): read, seen, archived and snoozed are per user for announcements (no recipient).
     static let columns = """
         n.id, n.recipient_id, n.notification_type, n.category, n.priority, n.title, n.title_arabic, n.title_french,
         n.message, n.message_arabic, n.message_french, n.data::text AS data, n.related_object_type, n.related_object_id,
         CASE WHEN n.recipient_id IS NULL THEN ar.user_id IS NOT NULL ELSE n.is_read END AS is_read,
         hub_iso(CASE WHEN n.recipient_id IS NULL THEN ar.read_at ELSE n.read_at END) AS read_at,
         CASE WHEN n.recipient_id IS NULL AND ar.user_id IS NOT NULL THEN 'READ' ELSE n.status END AS status,
-        n.delivery_method, n.requires_action, n.action_taken, hub_iso(n.created_at) AS created_at, n.event_id
+        n.delivery_method, n.requires_action, n.action_taken, hub_iso(n.created_at) AS created_at, n.event_id,
+        hub_iso(\(seenAt)) AS seen_at, hub_iso(\(archivedAt)) AS archived_at, hub_iso(\(snoozedUntil)) AS snoozed_until,
+        hub_iso(n.expires_at) AS expires_at
         """
 
-    /// The caller's notifications: their own and the announcements. `$1` is the user id.
+    /// The caller's state of `n`: its own columns, or `st`'s for an announcement.
+    static func perUser(_ column: String) -> String {
+        "(CASE WHEN n.recipient_id IS NULL THEN st.\(column) ELSE n.\(column) END)"
+    }
+    static let seenAt = perUser("seen_at")
+    static let archivedAt = perUser("archived_at")
+    static let snoozedUntil = perUser("snoozed_until")
+
+    /// The caller's notifications: their own and the announcements made since the account was
+    /// created (or meant for new users too) that they have not deleted; never an expired one.
+    /// `$1` is the user id.
     static let visible = """
         FROM notifications n LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = $1
-        WHERE (n.recipient_id = $1 OR n.recipient_id IS NULL)
+        LEFT JOIN announcement_states st ON st.notification_id = n.id AND st.user_id = $1
+        WHERE (n.recipient_id = $1 OR (n.recipient_id IS NULL AND st.deleted_at IS NULL
+            AND (n.include_new_users OR n.created_at >= (SELECT created_at FROM users WHERE id = $1))))
+        AND (n.expires_at IS NULL OR n.expires_at > now())
         """
 
-    /// A user's unread count: their own unread notifications, plus the announcements they have not
-    /// marked read (every announcement less their reads: announcement_reads holds only
-    /// announcements). The announcement count is the same for every user of a statement, so a
-    /// batch of handshakes counts them once, not once per user over every announcement ever made.
-    static func unreadCount(of user: String) -> String {
+    /// What lists, counts and replays show: visible, and not snoozed now.
+    static let shown = visible + " AND (\(snoozedUntil) IS NULL OR \(snoozedUntil) <= now())"
+
+    /// A user's counts as `unread_count, unseen_count` select items: their own unread (unseen:
+    /// and not seen) notifications, plus the announcements shown to them that they have not read
+    /// (seen), leaving out what is archived, snoozed, expired or deleted. Unseen is never more
+    /// than unread: reading a notification also makes it seen.
+    static func counts(of user: String) -> String {
+        "\(count(of: user, unseen: false)) AS unread_count, \(count(of: user, unseen: true)) AS unseen_count"
+    }
+
+    private static func count(of user: String, unseen: Bool) -> String {
         """
-        ((SELECT count(*) FROM notifications WHERE recipient_id = \(user) AND NOT is_read)
-         + (SELECT count(*) FROM notifications WHERE recipient_id IS NULL)
-         - (SELECT count(*) FROM announcement_reads WHERE user_id = \(user)))
+        ((SELECT count(*) FROM notifications WHERE recipient_id = \(user) AND NOT is_read\(unseen ? " AND seen_at IS NULL" : "")
+            AND archived_at IS NULL AND (snoozed_until IS NULL OR snoozed_until <= now())
+            AND (expires_at IS NULL OR expires_at > now()))
+         + (SELECT count(*) FROM notifications a
+            LEFT JOIN announcement_states s ON s.notification_id = a.id AND s.user_id = \(user)
+            WHERE a.recipient_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())
+            AND (a.include_new_users OR a.created_at >= (SELECT created_at FROM users WHERE id = \(user)))
+            AND s.deleted_at IS NULL AND s.archived_at IS NULL AND (s.snoozed_until IS NULL OR s.snoozed_until <= now())
+            \(unseen ? "AND s.seen_at IS NULL" : "")
+            AND NOT EXISTS (SELECT 1 FROM announcement_reads r WHERE r.notification_id = a.id AND r.user_id = \(user))))
         """
+    }
+
+    static func counts(_ row: QueryResult.Row) -> InboxCounts {
+        InboxCounts(unread: row.int("unread_count") ?? 0, unseen: row.int("unseen_count") ?? 0)
     }
 
     static let isReadExpression = "(CASE WHEN n.recipient_id IS NULL THEN ar.user_id IS NOT NULL ELSE n.is_read END)"
@@ -58,7 +92,7 @@ public struct NotificationStore: Sendable {
     public func history(userID: Int64, after: Int64, limit: Int) async throws -> [StoredNotification] {
         try await pool.run { connection in
             try connection.executePrepared("""
-                SELECT \(Self.columns) \(Self.visible) AND n.id > $2 ORDER BY n.id LIMIT $3
+                SELECT \(Self.columns) \(Self.shown) AND \(Self.archivedAt) IS NULL AND n.id > $2 ORDER BY n.id LIMIT $3
                 """, [String(userID), String(after), String(limit)]).rows.map(StoredNotification.init(row:))
         }
     }
@@ -66,22 +100,22 @@ public struct NotificationStore: Sendable {
     /// A user and their unread count (a WebSocket handshake's only query), batched with the other
     /// handshakes of the moment into one statement.
     /// `done` runs on a database worker thread: no task for each handshake.
-    public func userWithUnreadCount(id: Int64, done: @escaping @Sendable (Result<(User, Int)?, any Error>) -> Void) {
+    public func userWithUnreadCount(id: Int64, done: @escaping @Sendable (Result<(User, InboxCounts)?, any Error>) -> Void) {
         usersWithUnreadCounts.value(for: id, done: done)
     }
 
-    public func unreadCount(userID: Int64) async throws -> Int {
+    public func unreadCount(userID: Int64) async throws -> InboxCounts {
         try await pool.run { connection in
-            try connection.executePrepared("SELECT \(Self.unreadCount(of: "$1::bigint")) AS n",
-                                           [String(userID)]).first?.int("n") ?? 0
+            try connection.executePrepared("SELECT \(Self.counts(of: "$1::bigint"))", [String(userID)]).first
+                .map(Self.counts) ?? .zero
         }
     }
 
     /// Marks the user's own notifications read (all unread ones when `ids` is nil); returns the
-    /// ids that changed and the unread count after, in one transaction. Every read (REST, socket,
+    /// ids that changed and the counts after, in one transaction. Every read (REST, socket,
     /// mark-all) comes here, and cancels the escalation steps waiting for that notification to
     /// stay unread in the same statement: once this commits, no such step can be claimed.
-    public func markRead(userID: Int64, ids: [Int64]?) async throws -> (ids: [Int64], unread: Int) {
+    public func markRead(userID: Int64, ids: [Int64]?) async throws -> InboxOutcome {
         try await pool.transaction { connection in
             let idArray = ids.map(PostgresArray.bigint)
             let personal = try connection.executePrepared("""
@@ -104,10 +138,9 @@ public struct NotificationStore: Sendable {
                 webhooks AS (\(Self.readWebhooks))
                 SELECT id FROM read
                 """, [String(userID), idArray])
-            let unread = try connection.executePrepared(
-                "SELECT \(Self.unreadCount(of: "$1::bigint")) AS n", [String(userID)])
+            let counts = try connection.executePrepared("SELECT \(Self.counts(of: "$1::bigint"))", [String(userID)])
             let changed = (personal.rows + announcements.rows).compactMap { $0.int("id").map(Int64.init) }.sorted()
-            return (changed, unread.first?.int("n") ?? 0)
+            return InboxOutcome(ids: changed, counts: counts.first.map(Self.counts) ?? .zero)
         }
     }
 
@@ -123,7 +156,8 @@ public struct NotificationStore: Sendable {
         try await pool.run { connection in
             guard let row = try connection.executePrepared("""
                 SELECT \(Self.columns) FROM notifications n
-                LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = $1 WHERE n.id = $2
+                LEFT JOIN announcement_reads ar ON ar.notification_id = n.id AND ar.user_id = $1
+                LEFT JOIN announcement_states st ON st.notification_id = n.id AND st.user_id = $1 WHERE n.id = $2
                 """, [String(userID), String(id)]).first else { return nil }
             let notification = StoredNotification(row: row)
             return (notification, notification.recipientID == nil || notification.recipientID == userID)
@@ -139,6 +173,15 @@ public struct NotificationStore: Sendable {
         public var createdFrom: String?
         public var createdTo: String?
         public var search: String?
+        public var isSeen: Bool?
+        /// false (the default): archived ones are hidden; true: only archived ones.
+        public var archived = false
+        /// `archived` as an optional, for the query parser.
+        public var archivedFlag: Bool? {
+            get { archived }
+            set { archived = newValue ?? false }
+        }
+        public var expiresFrom: String?
         /// One of `orderings`' keys.
         public var ordering = "-created_at"
 
@@ -167,6 +210,11 @@ public struct NotificationStore: Sendable {
         if let priority = filters.priority { add({ "n.priority = $\($0)" }, priority) }
         if let from = filters.createdFrom { add({ "n.created_at >= $\($0)::timestamptz" }, from) }
         if let to = filters.createdTo { add({ "n.created_at <= $\($0)::timestamptz" }, to) }
+        if let isSeen = filters.isSeen {
+            add({ "(\(Self.seenAt) IS NOT NULL OR \(Self.isReadExpression)) = $\($0)::boolean" }, isSeen ? "true" : "false")
+        }
+        clauses.append(filters.archived ? "\(Self.archivedAt) IS NOT NULL" : "\(Self.archivedAt) IS NULL")
+        if let from = filters.expiresFrom { add({ "n.expires_at >= $\($0)::timestamptz" }, from) }
         if let search = filters.search {
             let escaped = search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
@@ -178,8 +226,8 @@ public struct NotificationStore: Sendable {
         let countParameters = parameters
         parameters.append(String(offset))
         parameters.append(String(limit))
-        let pageSQL = "SELECT \(Self.columns) \(Self.visible)\(filterSQL) ORDER BY \(order) OFFSET $\(parameters.count - 1) LIMIT $\(parameters.count)"
-        let countSQL = "SELECT count(*) AS n \(Self.visible)\(filterSQL)"
+        let pageSQL = "SELECT \(Self.columns) \(Self.shown)\(filterSQL) ORDER BY \(order) OFFSET $\(parameters.count - 1) LIMIT $\(parameters.count)"
+        let countSQL = "SELECT count(*) AS n \(Self.shown)\(filterSQL)"
         let pageParameters = parameters
         return try await pool.run { connection in
             let rows = try connection.executePrepared(pageSQL, pageParameters).rows.map(StoredNotification.init(row:))

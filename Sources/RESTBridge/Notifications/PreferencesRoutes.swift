@@ -36,11 +36,13 @@ public enum PreferencesRoutes {
             let user = try request.requireUser()
             return .json(.ok, render(try await load(pool, user.id), userID: user.id))
         }
-        for (method, partial) in [(HTTPMethod.PATCH, true), (.PUT, false)] {
+        // PUT, like PATCH, leaves the fields it does not carry unchanged (DRF's serializers do):
+        // TuranTalim's front end PUTs its ten switches and must not wipe language or quiet hours.
+        for method in [HTTPMethod.PATCH, .PUT] {
             context.route(&router, method, paths) { request in
                 let user = try request.requireUser()
                 let body = try request.body()
-                var values = partial ? try await load(pool, user.id) : defaults()
+                var values = try await load(pool, user.id)
                 var errors = FieldErrors()
                 for key in body.object.keys where !fields.contains(where: { $0.name == key }) && key != "user" && key != "updated_at" {
                     errors.add(key, "Unknown preference.")
@@ -120,7 +122,7 @@ public enum PreferencesRoutes {
             }
             return .success(phone)
         case .language:
-            guard let text = raw as? String, ["en", "ar", "fr"].contains(text) else { return .failure("Must be one of: en, ar, fr.") }
+            guard let text = raw as? String, Language.isTag(text) else { return .failure(ValidationMessage(text: Language.tagProblem)) }
             return .success(text)
         case .timezone:
             guard let text = raw as? String, text.count <= 64, TimeZone(identifier: text) != nil,

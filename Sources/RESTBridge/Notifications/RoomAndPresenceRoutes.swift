@@ -146,6 +146,7 @@ public enum ChannelWiring {
             unreadCount: { userID in try await store.unreadCount(userID: userID) },
             markRead: { userID, ids in try await store.markRead(userID: userID, ids: ids) })
         dependencies.verifyTokenNow = verify
+        dependencies.changeInbox = { userID, change in try await store.change(userID: userID, change) }
         return dependencies
     }
 }

@@ -1,4 +1,5 @@
 import Channels
+import Foundation
 import Hub
 
 /// A notification as stored, serialised the way the REST API shows it and as it is pushed.
@@ -27,6 +28,10 @@ public struct StoredNotification: Sendable {
     public var actionTaken = false
     public var createdAt: String
     public var eventID: Int64?
+    public var seenAt: String?
+    public var archivedAt: String?
+    public var snoozedUntil: String?
+    public var expiresAt: String?
 
     /// A notification the pipeline has just stored for `recipient`, in `language`.
     init(id: Int64, recipientID: Int64?, event: EventRequest, eventID: Int64, language: Language, deliveryMethod: String,
@@ -48,6 +53,7 @@ public struct StoredNotification: Sendable {
         self.deliveryMethod = deliveryMethod
         self.createdAt = createdAt
         self.eventID = eventID
+        expiresAt = event.expiresAt
     }
 
     /// A row selected with `NotificationStore.columns`.
@@ -72,6 +78,10 @@ public struct StoredNotification: Sendable {
         actionTaken = row.bool("action_taken") ?? false
         createdAt = row.string("created_at") ?? ""
         eventID = row.int("event_id").map(Int64.init)
+        seenAt = row.string("seen_at")
+        archivedAt = row.string("archived_at")
+        snoozedUntil = row.string("snoozed_until")
+        expiresAt = row.string("expires_at")
     }
 
     public func write(to json: inout JSONWriter) {
@@ -112,10 +122,53 @@ public struct StoredNotification: Sendable {
         json.field("action_taken", actionTaken)
         json.field("created_at", createdAt)
         json.field("sent_at", createdAt)
+        writeSeedFields(to: &json)
+        json.field("is_seen", isRead || seenAt != nil)
+        json.key("seen_at"); optional(seenAt, &json)
+        json.field("is_archived", archivedAt != nil)
+        json.key("archived_at"); optional(archivedAt, &json)
+        json.key("snoozed_until"); optional(snoozedUntil, &json)
+        json.key("expires_at"); optional(expiresAt, &json)
+    }
+
+    /// What the seeds' lists show from the event's data: Madrasti's `student`, `student_name` and
+    /// `auto_generated`; for khatma types, Khatma's `related_khatma` and `related_khatma_name`
+    /// (from themselves, or `khatma_id` and `khatma_name`). The data is parsed only when it can
+    /// hold one of them.
+    private func writeSeedFields(to json: inout JSONWriter) {
+        let khatma = category == "khatma"
+        var object: [String: Any] = [:]
+        if khatma || data.contains("student") || data.contains("auto_generated") {
+            object = ((try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any]) ?? [:]
+        }
+        json.key("student")
+        if let id = JSONNumber.integer(object["student_id"] ?? object["student"], acceptingStrings: true) { json.int(id) } else { json.null() }
+        json.key("student_name"); optional(object["student_name"] as? String, &json)
+        json.field("auto_generated", JSONNumber.bool(object["auto_generated"] ?? true) ?? true)
+        guard khatma else { return }
+        json.key("related_khatma")
+        if let id = JSONNumber.integer(object["related_khatma"] ?? object["khatma_id"], acceptingStrings: true) {
+            json.int(id)
+        } else {
+            json.null()
+        }
+        json.key("related_khatma_name")
+        optional((object["related_khatma_name"] ?? object["khatma_name"]) as? String, &json)
     }
 
     private func optional(_ value: String?, _ json: inout JSONWriter) {
         if let value { json.string(value) } else { json.null() }
+    }
+
+    /// The notification with `title` and `message` in `language` (a REST caller's
+    /// `Accept-Language`, ahead of the profile's). Arabic and French are stored beside the text;
+    /// English only as the text of a recipient who reads English, so it is kept otherwise.
+    public func localized(_ language: Language?) -> StoredNotification {
+        guard let language, language != .en else { return self }
+        var copy = self
+        if !titles[language].isEmpty { copy.title = titles[language] }
+        if !messages[language].isEmpty { copy.message = messages[language] }
+        return copy
     }
 
     public var json: [UInt8] {
@@ -124,9 +177,30 @@ public struct StoredNotification: Sendable {
         return writer.bytes
     }
 
-    /// The WebSocket push, in the channel's envelope: the type, the id (resume cursor) and the
-    /// REST shape in `data`.
-    public func push(now: Int64 = WallClock.nowMillis()) -> [UInt8] {
-        Envelope.make(type, id: id, now: now) { json in writeMembers(to: &json) }
+    /// The WebSocket push, in the channel's envelope: the type, the id (resume cursor), and in
+    /// `data` the event's own payload as the backend posted it (Madrasti's front end reads
+    /// `data.student_name`, `data.status`), with the stored notification, as REST shows it, under
+    /// `data.notification` (written last: a payload member of that name gives way to it).
+    /// `notification_unsnoozed` (a snooze that ended) carries the counts after it too.
+    public func push(now: Int64 = WallClock.nowMillis(), as messageType: String? = nil, counts: InboxCounts? = nil)
+        -> [UInt8]
+    {
+        Envelope.make(messageType ?? type, id: id, now: now) { json in
+            let members = Self.members(ofObject: data)
+            if !members.isEmpty { json.raw(members) }
+            json.key("notification")
+            write(to: &json)
+            counts?.write(to: &json)
+        }
+    }
+
+    /// The text between an object's braces (the stored data is always an object).
+    static func members(ofObject text: String) -> [UInt8] {
+        let bytes = Array(text.utf8)
+        guard let open = bytes.firstIndex(of: UInt8(ascii: "{")), let close = bytes.lastIndex(of: UInt8(ascii: "}")),
+              open < close
+        else { return [] }
+        let inner = bytes[(open + 1)..<close]
+        return inner.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) ? [] : Array(inner)
     }
 }

@@ -49,8 +49,8 @@ public struct EventParser: Sendable {
             message = Localized(en: givenMessage, ar: body.string("message_arabic", &errors, maxLength: 5000) ?? givenMessage,
                                 fr: body.string("message_french", &errors, maxLength: 5000) ?? givenMessage)
         } else if let entry {
-            title = entry.render(\.title, placeholders)
-            message = entry.render(\.message, placeholders)
+            title = entry.renderTitle(placeholders)
+            message = entry.renderMessage(placeholders)
         } else if !type.isEmpty && Self.hasRecipients(body.object["recipients"]) {
             errors.add(prefix + "type", "Unknown event type; add it to the catalogue or give title and message.")
         }
@@ -73,6 +73,14 @@ public struct EventParser: Sendable {
             event.escalation = EscalationStep.parse(policy, field: prefix + "escalation", &errors) ?? []
         } else if let entry {
             event.escalation = EscalationStep.applying(entry.escalation, to: priority)
+        }
+        event.includeNewUsers = body.bool("include_new_users", &errors) ?? false
+        if let expires = body.string("expires_at", &errors, maxLength: 40) {
+            if InboxTime.isTimestamp(expires) { event.expiresAt = expires } else {
+                errors.add(prefix + "expires_at", "Use an ISO-8601 date or time, such as 2026-12-31T23:00:00Z.")
+            }
+        } else if let expires = placeholders["expires_at"], InboxTime.isTimestamp(expires) {
+            event.expiresAt = expires  // Madrasti's system_alert carries it in its data
         }
         // Recipients are optional: an event without any (`enrollment.created`) stores no
         // notification and exists for the webhook endpoints subscribed to its type.
@@ -163,11 +171,15 @@ public struct EventParser: Sendable {
 }
 
 extension EventCatalogue.Entry {
-    /// The template at `path` rendered in every language with the event's data.
-    func render(_ path: KeyPath<EventCatalogue.Entry, [String: String]>, _ data: [String: String]) -> Localized {
-        let templates = self[keyPath: path]
-        return Localized(en: EventCatalogue.render(templates["en"] ?? "", data: data),
-                         ar: EventCatalogue.render(templates["ar"] ?? "", data: data),
-                         fr: EventCatalogue.render(templates["fr"] ?? "", data: data))
+    /// The title rendered in every language with the event's data (the fallback wording where a field is missing).
+    func renderTitle(_ data: [String: String]) -> Localized { render(title, fallbackTitle, data) }
+
+    func renderMessage(_ data: [String: String]) -> Localized { render(message, fallbackMessage, data) }
+
+    private func render(_ templates: [String: String], _ fallback: [String: String], _ data: [String: String]) -> Localized {
+        func one(_ language: String) -> String {
+            EventCatalogue.render(templates[language] ?? "", data: data) ?? fallback[language] ?? ""
+        }
+        return Localized(en: one("en"), ar: one("ar"), fr: one("fr"))
     }
 }

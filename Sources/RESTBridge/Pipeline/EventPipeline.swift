@@ -90,6 +90,8 @@ public final class EventPipeline: Sendable {
         messages.reserveCapacity(results.reduce(0) { $0 + $1.notifications.count })
         for result in results {
             for notification in result.notifications {
+                // An event that expired before it was stored is kept for the record, never pushed.
+                if let expires = notification.expiresAt, let millis = InboxTime.millis(expires), millis <= now { continue }
                 messages.append(ChannelMessage(notification.recipientID.map { .user($0) } ?? .everyone,
                                                json: notification.push(now: now), notificationID: notification.id))
             }

@@ -20,6 +20,10 @@ public struct EventRequest: Sendable {
     /// Only the recipients whose time zone (preferences, else UTC) this is: a reminder fires once
     /// per zone, at the rule's time on each recipient's clock.
     public var recipientTimezone: String?
+    /// ISO 8601: after it the notification is neither listed, counted, pushed nor replayed.
+    public var expiresAt: String?
+    /// An announcement (`all`) also for accounts created after it (by default they do not see it).
+    public var includeNewUsers = false
 
     public init(type: String, category: String, priority: Priority, title: Localized, message: Localized,
                 data: String = "{}", recipients: Recipients, idempotencyKey: String? = nil)

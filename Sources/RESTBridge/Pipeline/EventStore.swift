@@ -100,6 +100,8 @@ struct EventStore: Sendable {
             json.key("related_object_type"); if let value = event.relatedObjectType { json.string(value) } else { json.null() }
             json.key("related_object_id"); if let value = event.relatedObjectID { json.string(value) } else { json.null() }
             json.field("requires_action", event.requiresAction)
+            json.key("expires_at"); if let value = event.expiresAt { json.string(value) } else { json.null() }
+            json.field("include_new_users", event.includeNewUsers)
             json.key("users"); ints(event.recipients.users, &json)
             json.key("rooms"); json.beginArray(); for room in event.recipients.rooms { json.string(room) }; json.endArray()
             json.key("roles"); json.beginArray(); for role in event.recipients.roles { json.string(role.rawValue) }; json.endArray()
@@ -180,10 +182,12 @@ struct EventStore: Sendable {
                 idempotency_key text, event_type text, category text, priority text,
                 title text, title_arabic text, title_french text, message text, message_arabic text, message_french text,
                 data jsonb, related_object_type text, related_object_id text, requires_action boolean,
-                users bigint[], rooms text[], roles text[], guardians_of bigint[], everyone boolean, escalation jsonb, timezone text))
+                users bigint[], rooms text[], roles text[], guardians_of bigint[], everyone boolean, escalation jsonb,
+                timezone text, expires_at timestamptz, include_new_users boolean))
                 WITH ORDINALITY AS e(idempotency_key, event_type, category, priority, title, title_arabic, title_french,
                     message, message_arabic, message_french, data, related_object_type, related_object_id,
-                    requires_action, users, rooms, roles, guardians_of, everyone, escalation, timezone, ord)
+                    requires_action, users, rooms, roles, guardians_of, everyone, escalation, timezone, expires_at,
+                    include_new_users, ord)
         ),
         new_events AS (
             INSERT INTO events (id, idempotency_key, event_type, recipients, data)
@@ -207,11 +211,11 @@ struct EventStore: Sendable {
         personal AS (
             INSERT INTO notifications (recipient_id, notification_type, category, priority, title, title_arabic,
                 title_french, message, message_arabic, message_french, data, event_id, related_object_type,
-                related_object_id, requires_action, delivery_method, language)
+                related_object_id, requires_action, delivery_method, language, expires_at)
             SELECT u.id, f.event_type, f.category, f.priority,
-                CASE l.code WHEN 'ar' THEN f.title_arabic WHEN 'fr' THEN f.title_french ELSE f.title END,
+                CASE l.base WHEN 'ar' THEN f.title_arabic WHEN 'fr' THEN f.title_french ELSE f.title END,
                 f.title_arabic, f.title_french,
-                CASE l.code WHEN 'ar' THEN f.message_arabic WHEN 'fr' THEN f.message_french ELSE f.message END,
+                CASE l.base WHEN 'ar' THEN f.message_arabic WHEN 'fr' THEN f.message_french ELSE f.message END,
                 f.message_arabic, f.message_french, f.data, f.event_id, f.related_object_type, f.related_object_id,
                 f.requires_action,
                 concat_ws(',', 'IN_APP',
@@ -221,12 +225,13 @@ struct EventStore: Sendable {
                     CASE WHEN (SELECT EXISTS (SELECT 1 FROM push_subscriptions)) AND COALESCE(s.wanted, true)
                         AND COALESCE(p.push_enabled, true)
                         AND EXISTS (SELECT 1 FROM push_subscriptions ps WHERE ps.user_id = u.id) THEN 'PUSH' END),
-                l.code
+                l.code, f.expires_at
             FROM targets t
             JOIN fresh f ON f.ord = t.ord
             JOIN users u ON u.id = t.user_id
             LEFT JOIN notification_preferences p ON p.user_id = u.id
-            CROSS JOIN LATERAL (SELECT COALESCE(p.language, u.language) AS code) l
+            CROSS JOIN LATERAL (SELECT COALESCE(p.language, u.language) AS code,
+                lower(split_part(COALESCE(p.language, u.language), '-', 1)) AS base) l
             CROSS JOIN LATERAL (SELECT CASE f.category
                 WHEN 'payment' THEN p.payment_notifications WHEN 'homework' THEN p.homework_notifications
                 WHEN 'lesson' THEN p.lesson_notifications WHEN 'attendance' THEN p.attendance_notifications
@@ -265,9 +270,10 @@ struct EventStore: Sendable {
         announcements AS (
             INSERT INTO notifications (recipient_id, notification_type, category, priority, title, title_arabic,
                 title_french, message, message_arabic, message_french, data, event_id, related_object_type,
-                related_object_id, requires_action)
+                related_object_id, requires_action, expires_at, include_new_users)
             SELECT NULL, event_type, category, priority, title, title_arabic, title_french, message, message_arabic,
-                message_french, data, event_id, related_object_type, related_object_id, requires_action
+                message_french, data, event_id, related_object_type, related_object_id, requires_action, expires_at,
+                include_new_users
             FROM fresh WHERE everyone ORDER BY ord
             RETURNING id, event_id, delivery_method
         ),

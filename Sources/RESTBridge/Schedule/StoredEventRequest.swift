@@ -33,5 +33,7 @@ extension EventRequest {
         requiresAction = JSONNumber.bool(object["requires_action"]) ?? false
         var errors = FieldErrors()
         escalation = (object["escalation"]).flatMap { EscalationStep.parse($0, field: "escalation", &errors) } ?? []
+        expiresAt = object["expires_at"] as? String
+        includeNewUsers = JSONNumber.bool(object["include_new_users"]) ?? false
     }
 }

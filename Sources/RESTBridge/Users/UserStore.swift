@@ -15,6 +15,7 @@ public struct UserStore: Sendable {
         public var phone: String?
         public var role: Role
         public var language: String
+        public var gender: String?
     }
 
     public func create(_ new: NewUser) async throws -> User {
@@ -22,15 +23,15 @@ public struct UserStore: Sendable {
             // `user.created` webhooks in the statement that creates the user.
             let result = try connection.executePrepared("""
                 WITH u AS (
-                    INSERT INTO users (email, username, password, first_name, last_name, phone, role, language)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *),
+                    INSERT INTO users (email, username, password, first_name, last_name, phone, role, language, gender)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *),
                 webhooks AS (\(WebhookOutbox.insert(type: "'user.created'", data: """
                     jsonb_build_object('user_id', u.id, 'email', u.email, 'username', u.username, 'first_name', u.first_name,
                         'last_name', u.last_name, 'role', u.role, 'language', u.language)
                     """, from: "u")))
                 SELECT \(User.columns) FROM u
                 """, [new.email, new.username, new.passwordHash, new.firstName, new.lastName, new.phone,
-                      new.role.rawValue, new.language])
+                      new.role.rawValue, new.language, new.gender])
             guard let row = result.first, let user = User(row: row) else { throw DatabaseError.query(sqlState: "", message: "no row") }
             return user
         }

@@ -1,3 +1,4 @@
+import Channels
 import Foundation
 import Hub
 import NotifyDrivers
@@ -66,7 +67,7 @@ public enum WebhookRoutes {
             let body = try request.body()
             var errors = FieldErrors()
             let since = body.string("since", &errors, required: true, maxLength: 64)
-            if let since, !NotificationRoutes.isTimestamp(since) { errors.add("since", "Use an ISO-8601 date or time.") }
+            if let since, !InboxTime.isTimestamp(since) { errors.add("since", "Use an ISO-8601 date or time.") }
             try errors.throwIfAny()
             guard let count = try await store.recover(endpointID: id, since: since!) else { throw APIError.notFound("Webhook endpoint") }
             guard count >= 0 else { throw disabledConflict }
@@ -125,8 +126,8 @@ public enum WebhookRoutes {
         let id = try endpointID(request)
         let query = request.http.query
         var errors = FieldErrors()
-        let page = NotificationRoutes.parsePositive(query["page"], "page", default: 1, max: 1_000_000, &errors)
-        let size = NotificationRoutes.parsePositive(query["page_size"], "page_size", default: 20, max: 100, &errors)
+        let pagination = Pagination(query, &errors, capped: false)
+        let (page, size) = (pagination.page, pagination.size)
         let status = query["status"]?.uppercased()
         if let status, !statuses.contains(status) { errors.add("status", "Must be one of: \(statuses.joined(separator: ", ")).") }
         try errors.throwIfAny()

@@ -20,6 +20,11 @@ func canonicalJSON(_ message: ClientMessage) -> [UInt8] {
     case .markAllRead: ["type": "mark_all_read"]
     case .subscribe(let room): ["type": "subscribe", "room": room]
     case .unsubscribe(let room): ["type": "unsubscribe", "room": room]
+    case .change(.seen(let ids, let upTo)): upTo.map { ["type": "mark_seen", "up_to_id": $0] } ?? ["type": "mark_seen", "ids": ids]
+    case .change(.archive(let ids)): ["type": "archive", "ids": ids]
+    case .change(.unarchive(let ids)): ["type": "unarchive", "ids": ids]
+    case .change(.snooze(let ids, let until)): ["type": "snooze", "ids": ids, "until": until]
+    case .change(.delete(let ids)): ["type": "delete", "ids": ids]
     }
     do {
         return Array(try JSONSerialization.data(withJSONObject: object))
