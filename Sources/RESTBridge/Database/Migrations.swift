@@ -474,6 +474,15 @@ public enum Migrations {
                 RETURN candidate AT TIME ZONE tz;
             END $$;
             """),
+        // Unread counts (NotificationStore.counts): a user's unread rows with their inbox state in
+        // the index, so the count reads no table row (a batch of 500 handshakes over 200,000
+        // notifications: 1.2-1.3 s without it, 0.65-0.73 s with it); and the announcements made
+        // before an account by a range of created_at.
+        Migration(version: 16, name: "indexes for unread counts", sql: """
+            CREATE INDEX notifications_unread_state ON notifications (recipient_id)
+                INCLUDE (seen_at, archived_at, snoozed_until, expires_at) WHERE NOT is_read;
+            CREATE INDEX notifications_announcements_created ON notifications (created_at) WHERE recipient_id IS NULL;
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).

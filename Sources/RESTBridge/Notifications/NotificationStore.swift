@@ -67,18 +67,28 @@ public struct NotificationStore: Sendable {
         "\(count(of: user, unseen: false)) AS unread_count, \(count(of: user, unseen: true)) AS unseen_count"
     }
 
+    /// The announcement part is counted as every live announcement (the same for every user of a
+    /// statement: computed once), less those made before the account (unless meant for new users
+    /// too), less those among the user's own few read and state rows that do not count. Counting
+    /// each user's announcements one by one cost 3.3-4.0 s for a batch of 500 handshakes with 500
+    /// announcements, against 0.3-0.5 s before seen and archive existed.
     private static func count(of user: String, unseen: Bool) -> String {
-        """
+        let live = "a.recipient_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())"
+        let created = "(SELECT created_at FROM users WHERE id = \(user))"
+        return """
         ((SELECT count(*) FROM notifications WHERE recipient_id = \(user) AND NOT is_read\(unseen ? " AND seen_at IS NULL" : "")
             AND archived_at IS NULL AND (snoozed_until IS NULL OR snoozed_until <= now())
             AND (expires_at IS NULL OR expires_at > now()))
-         + (SELECT count(*) FROM notifications a
+         + (SELECT count(*) FROM notifications a WHERE \(live))
+         - (SELECT count(*) FROM notifications a WHERE \(live) AND NOT a.include_new_users AND a.created_at < \(created))
+         - (SELECT count(*) FROM notifications a
             LEFT JOIN announcement_states s ON s.notification_id = a.id AND s.user_id = \(user)
-            WHERE a.recipient_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())
-            AND (a.include_new_users OR a.created_at >= (SELECT created_at FROM users WHERE id = \(user)))
-            AND s.deleted_at IS NULL AND s.archived_at IS NULL AND (s.snoozed_until IS NULL OR s.snoozed_until <= now())
-            \(unseen ? "AND s.seen_at IS NULL" : "")
-            AND NOT EXISTS (SELECT 1 FROM announcement_reads r WHERE r.notification_id = a.id AND r.user_id = \(user))))
+            LEFT JOIN announcement_reads r ON r.notification_id = a.id AND r.user_id = \(user)
+            WHERE a.id IN (SELECT notification_id FROM announcement_reads WHERE user_id = \(user)
+                           UNION ALL SELECT notification_id FROM announcement_states WHERE user_id = \(user))
+            AND \(live) AND (a.include_new_users OR a.created_at >= \(created))
+            AND (r.user_id IS NOT NULL OR s.deleted_at IS NOT NULL OR s.archived_at IS NOT NULL
+                 OR s.snoozed_until > now()\(unseen ? " OR s.seen_at IS NOT NULL" : ""))))
         """
     }
 
