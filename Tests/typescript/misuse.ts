@@ -26,3 +26,5 @@ hub.subscribe(5);
 hub.send({ type: "heartbeat" });
 // @ts-expect-error: enablePush resolves to the saved subscription, not a string
 hub.enablePush().then((saved: string) => saved);
+// @ts-expect-error: snooze needs until
+hub.snooze(5);

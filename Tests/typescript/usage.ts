@@ -46,6 +46,11 @@ hub.addEventListener("something-else", (event: Event) => console.log(event.type)
 hub.connect();
 hub.markRead([1, 2, 3]);
 hub.markAllRead();
+hub.addEventListener("updated", (event) => console.log(event.detail.state, event.detail.unseen_count));
+hub.markSeen();
+hub.archive(4);
+hub.unarchive([4]);
+hub.snooze([5, 6], new Date(Date.now() + 3600e3));
 const members: PresenceMember[] = hub.members("class:5");
 hub.unsubscribe("class:5");
 console.log(members, hub.status, hub.unreadCount, hub.lastId, [...hub.rooms], hub.presence.get("class:5")?.size);

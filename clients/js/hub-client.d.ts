@@ -86,6 +86,14 @@ export interface ReadDetail {
   unread_count: number;
 }
 
+/** `updated`: seen, archived, unarchived, snoozed or deleted in some tab of this user, with the counts after. */
+export interface UpdatedDetail {
+  ids: number[];
+  state: "seen" | "archived" | "unarchived" | "snoozed" | "deleted";
+  unread_count: number;
+  unseen_count: number;
+}
+
 /** An online member of a room. */
 export interface PresenceMember {
   user_id: number;
@@ -118,6 +126,7 @@ export interface HubClientEventMap {
   connected: CustomEvent<ConnectedDetail>;
   resumed: CustomEvent<ResumedDetail>;
   read: CustomEvent<ReadDetail>;
+  updated: CustomEvent<UpdatedDetail>;
   presence: CustomEvent<PresenceDetail>;
   error: CustomEvent<HubErrorDetail>;
   status: CustomEvent<StatusDetail>;
@@ -167,6 +176,13 @@ export class HubClient extends EventTarget {
   /** Marks one id or a list of ids read; every tab of the user gets a `read` event. */
   markRead(ids: number | number[]): void;
   markAllRead(): void;
+  /** The bell was opened: every notification up to `upToId` (default: the last one received) is seen. */
+  markSeen(upToId?: number): void;
+  /** Out of the inbox (still listed with `archived=true`), in every tab. */
+  archive(ids: number | number[]): void;
+  unarchive(ids: number | number[]): void;
+  /** Hidden until `until`; it then comes back as a `notification` (with `unsnoozed: true`). */
+  snooze(ids: number | number[], until: Date | string): void;
   /** Online members of a room. */
   members(room: string): PresenceMember[];
   /** Web Push: asks permission, registers the worker, subscribes and saves the subscription on
