@@ -1,6 +1,7 @@
 #!/bin/sh
 # A PostgreSQL of the project's own under .data/pg, for `make run` and `make test` when
 # HUB_DATABASE_URL is not set. PostgreSQL refuses to run as root, so as root it runs as `postgres`.
+# pg_stat_statements is preloaded so a profile is one query away (CREATE EXTENSION pg_stat_statements).
 # Usage: scripts/pg-local.sh start | stop | restart | url [database] | fresh-db NAME
 set -eu
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ start)
     fi
     if ! as_owner "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
         as_owner "$BIN/pg_ctl" -D "$PGDATA" -w -l "$PGDATA/server.log" \
-            -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on" \
+            -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on -c shared_preload_libraries=pg_stat_statements" \
             start >/dev/null
     fi
     ;;

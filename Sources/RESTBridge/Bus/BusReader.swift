@@ -98,13 +98,17 @@ final class BusReader: @unchecked Sendable {
         return fresh
     }
 
-    /// Waits up to `millis` for the socket; true when a notification arrived.
+    /// Waits up to `millis` for another node's wake-up; true when one arrived. This node's own
+    /// wake-ups (its rows, which it has delivered already) are drained and waited past.
     private func waitForNotification(on connection: PostgresConnection, millis: Int64) throws -> Bool {
-        if try connection.drainNotifications() > 0 { return true }
-        var descriptor = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, Int32(millis))
-        guard ready > 0 else { return false }
-        return try connection.drainNotifications() > 0
+        let deadline = MonotonicClock.nowMillis() + millis
+        while true {
+            if try connection.drainNotifications(ignoring: settings.nodeID) > 0 { return true }
+            let left = deadline - MonotonicClock.nowMillis()
+            guard left > 0 else { return false }
+            var descriptor = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, Int32(left)) > 0 else { return false }
+        }
     }
 
     /// Rows found by full backstop polls, three times without a NOTIFY in between: LISTEN does

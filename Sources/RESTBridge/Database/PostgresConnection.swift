@@ -87,15 +87,16 @@ public final class PostgresConnection {
 
     /// Reads what the server sent without blocking and counts the notifications in it (LISTEN).
     /// Throws when the connection is gone.
-    public func drainNotifications() throws(DatabaseError) -> Int {
+    /// `ignoring`: a payload not counted (a node's own wake-ups).
+    public func drainNotifications(ignoring: String? = nil) throws(DatabaseError) -> Int {
         guard let handle else { throw .unavailable("connection closed") }
         guard PQconsumeInput(handle) == 1, PQstatus(handle) == CONNECTION_OK else {
             throw .unavailable(String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         var count = 0
         while let notification = PQnotifies(handle) {
+            if ignoring == nil || String(cString: notification.pointee.extra) != ignoring { count += 1 }
             PQfreemem(notification)
-            count += 1
         }
         return count
     }
