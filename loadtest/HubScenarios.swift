@@ -369,23 +369,30 @@ final class Publisher: Sendable {
     func resetAnswerWindow() { window.reset() }
 }
 
-/// Sends `heartbeat` on every session at the interval, from one timer per loop.
+/// Sends `heartbeat` on every session at the interval, each session at its own phase (its
+/// identity's slot among the interval's 100-ms ticks), as browsers that connected at different
+/// moments do: not all 10,000 in the same millisecond, which measured a burst no hub sees.
 final class Heartbeats: @unchecked Sendable {
     // Safe: only read after init; the work runs on each loop.
     let loops: [EventLoop]
     init(loops: [EventLoop]) { self.loops = loops }
 
+    static let tickMillis: Int64 = 100
+
     func start(interval: Int) {
         let frame = WebSocketFrameEncoder.frame(.text, payload: Array(#"{"type":"heartbeat"}"#.utf8), maskKey: (1, 2, 3, 4))
+        let slots = max(1, Int(Int64(interval) * 1000 / Self.tickMillis))
         for loop in loops {
-            loop.execute { Heartbeats.tick(loop, frame, interval) }
+            loop.execute { Heartbeats.tick(loop, frame, slots: slots, slot: 0) }
         }
     }
 
-    static func tick(_ loop: EventLoop, _ frame: SharedBytes, _ interval: Int) {
-        loop.schedule(afterMillis: Int64(interval) * 1000) {
-            loop.forEachConnection { $0.send(frame) }
-            tick(loop, frame, interval)
+    static func tick(_ loop: EventLoop, _ frame: SharedBytes, slots: Int, slot: Int) {
+        loop.schedule(afterMillis: tickMillis) {
+            loop.forEachConnection { connection in
+                if ObjectIdentifier(connection).hashValue.magnitude % UInt(slots) == UInt(slot) { connection.send(frame) }
+            }
+            tick(loop, frame, slots: slots, slot: (slot + 1) % slots)
         }
     }
 }

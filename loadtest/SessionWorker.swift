@@ -41,7 +41,8 @@ enum SessionWorker {
         let connected = Counter(), failed = Counter(), dropped = Counter()
         connect(context, users, connected: connected, failed: failed, dropped: dropped, log: log)
         _ = waitUntil(seconds: 600) { connected.current + failed.current >= users.count }
-        if scenario == "idle" { Heartbeats(loops: context.loops).start(interval: 30) }
+        // Every session heartbeats as a browser's does (hub-client.js), each at its own phase.
+        Heartbeats(loops: context.loops).start(interval: 30)
         emit("READY", Ready(connected: connected.current, failed: failed.current, userIDs: users.map(\.id)))
         let asked = Atomic<Bool>(false)
         Thread.detachNewThread {

@@ -14,7 +14,12 @@ public enum NotificationsEndpoint {
     {
         var options = WebSocketOptions()
         options.maxMessageBytes = hub.configuration.maxMessageBytes
-        options.pingIntervalMillis = hub.configuration.heartbeatIntervalMillis
+        // A client that follows the protocol sends `heartbeat` every interval, which proves it is
+        // there: the WebSocket ping is for silent ones, so it waits half an interval longer (a
+        // ping at exactly the interval crossed most heartbeats, and pinged ten thousand sessions
+        // that connected together in one sweep) and still comes before the timeout.
+        let interval = hub.configuration.heartbeatIntervalMillis, timeout = hub.configuration.heartbeatTimeoutMillis
+        options.pingIntervalMillis = min(interval * 3 / 2, (interval + timeout) / 2)
         options.timeoutMillis = hub.configuration.heartbeatTimeoutMillis
         options.timeoutCloseCode = CloseCode.heartbeatTimeout.rawValue
         options.slowConsumerCloseCode = CloseCode.slowConsumer.rawValue
