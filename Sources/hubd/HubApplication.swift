@@ -30,6 +30,7 @@ struct HubApplication {
             settings.leaseMillis = Int64(configuration.nodeLeaseMillis)
             settings.pollMillis = Int64(configuration.busPollMillis)
             settings.listen = configuration.busListen
+            settings.version = HealthRoutes.version
             bus = PostgresBus(settings: settings, logger: logger)
         } else {
             bus = nil

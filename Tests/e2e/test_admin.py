@@ -91,7 +91,10 @@ def main():
                     "type": "enrollment.created", "data": {"course": "Tajweed 1"}}, api_key=KEY)
                 assert status == 202, answer
                 first = wait_for(lambda: receiver.matching(lambda r: r["path"] == "/hooks"), seconds=15, what="the webhook")
-                replay = WebDriverWait(console, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, "#webhooks button.replay"))
+                message = api(port, "GET", f"/api/v1/webhooks/endpoints/{endpoint['id']}/deliveries/", api_key=KEY)[2]["results"][0]
+                # Its own button: endpoints of other suites may share the panel.
+                replay = WebDriverWait(console, 15).until(
+                    lambda d: d.find_element(By.CSS_SELECTOR, f"#webhooks button.replay[data-id='{message['id']}']"))
                 replay.click()
                 both = wait_for(lambda: (lambda got: got if len(got) >= 2 else None)(
                     receiver.matching(lambda r: r["path"] == "/hooks")), seconds=15, what="the replayed message")

@@ -153,6 +153,17 @@ def run_cluster_checks(n1, n2, n3):
             on2, on3 = await connect(n2, amina), await connect(n3, omar)
             announced = [0]
             try:
+                # The console on node 1 shows the other nodes' sessions and version, written with
+                # their leases (renewed every third of a lease).
+                def peers_with_sessions():
+                    body = api(n1.port, "GET", "/api/v1/admin/overview/", api_key=KEY)[2]
+                    nodes = {n["id"]: n for n in body["nodes"]}
+                    return all(nodes[f"{name}-{RUN}"]["sessions"] >= 1 for name in ("two", "three")) and nodes
+                nodes = wait_for(peers_with_sessions, seconds=10, what="nodes 2 and 3 with a session each in node 1's console")
+                version = nodes[f"one-{RUN}"]["version"]
+                for name in ("two", "three"):
+                    peer = nodes[f"{name}-{RUN}"]
+                    assert peer["version"] == version and peer["bus_lag_ms"] >= 0, peer
                 for recipients in ({"users": [amina["id"], omar["id"]]}, {"rooms": [room]}, {"all": True}):
                     title = f"T{uuid.uuid4().hex[:6]}"
                     answer = post(n1, recipients, title)

@@ -51,6 +51,10 @@ public enum AdminRoutes {
                 json.field("this", false)
                 json.key("address"); if let address = peer.address { json.string(address) } else { json.null() }
                 json.key("lease_left_ms"); json.int(peer.leaseLeftMillis)
+                // As of the peer's last lease renewal (every third of a lease).
+                json.field("version", peer.version)
+                json.field("sessions", peer.sessions)
+                json.key("bus_lag_ms"); json.int(peer.busLagMillis)
                 json.field("online_users", usersByNode[peer.nodeID] ?? 0)
                 json.endObject()
             }

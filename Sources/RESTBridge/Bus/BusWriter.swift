@@ -28,9 +28,10 @@ final class BusWriter: @unchecked Sendable {
         let connection = try connected()
         try endLeases(including: node, on: connection)
         try connection.executePrepared("""
-            INSERT INTO hub_nodes (node_id, lease_until, address) VALUES ($1, now() + $2::bigint * interval '1 millisecond', $3)
-            ON CONFLICT (node_id) DO UPDATE SET lease_until = excluded.lease_until, address = excluded.address, started_at = now()
-            """, [node, String(bus.settings.leaseMillis), bus.address.withLock { $0 }])
+            INSERT INTO hub_nodes (node_id, lease_until, address, version) VALUES ($1, now() + $2::bigint * interval '1 millisecond', $3, $4)
+            ON CONFLICT (node_id) DO UPDATE SET lease_until = excluded.lease_until, address = excluded.address, started_at = now(),
+                version = excluded.version, sessions = 0, bus_lag_ms = 0
+            """, [node, String(bus.settings.leaseMillis), bus.address.withLock { $0 }, bus.settings.version])
         let horizon = try connection.executePrepared("SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon")
             .first?.string("horizon") ?? "0"
         // Read after the starting point is taken: a change committed meanwhile is in both, and
@@ -132,8 +133,11 @@ final class BusWriter: @unchecked Sendable {
         if now >= nextLeaseTick {
             nextLeaseTick = now + leaseTickMillis
             let renewed = try connection.executePrepared("""
-                UPDATE hub_nodes SET lease_until = now() + $2::bigint * interval '1 millisecond' WHERE node_id = $1
-                """, [node, String(bus.settings.leaseMillis)]).affectedRows
+                UPDATE hub_nodes SET lease_until = now() + $2::bigint * interval '1 millisecond', version = $3,
+                    sessions = $4::integer, bus_lag_ms = $5::bigint
+                WHERE node_id = $1
+                """, [node, String(bus.settings.leaseMillis), bus.settings.version, String(bus.sessionCount),
+                      String(bus.status.lagMillis)]).affectedRows
             if renewed == 0 {
                 // Another node ended this node's lease (it was paused, or cut off from PostgreSQL
                 // longer than the lease) and removed its presence: register again, say it all again.
@@ -175,11 +179,14 @@ final class BusWriter: @unchecked Sendable {
 
     private func refreshPeers(on connection: PostgresConnection) throws {
         let peers = try connection.executePrepared("""
-            SELECT node_id, address, (extract(epoch FROM lease_until - now()) * 1000)::bigint AS lease_left_ms
+            SELECT node_id, address, (extract(epoch FROM lease_until - now()) * 1000)::bigint AS lease_left_ms,
+                version, sessions, bus_lag_ms
             FROM hub_nodes ORDER BY node_id
             """).rows.compactMap { row -> PostgresBus.Peer? in
             guard let id = row.string("node_id") else { return nil }
-            return PostgresBus.Peer(nodeID: id, address: row.string("address"), leaseLeftMillis: Int64(row.int("lease_left_ms") ?? 0))
+            return PostgresBus.Peer(nodeID: id, address: row.string("address"), leaseLeftMillis: Int64(row.int("lease_left_ms") ?? 0),
+                                    version: row.string("version") ?? "", sessions: row.int("sessions") ?? 0,
+                                    busLagMillis: Int64(row.int("bus_lag_ms") ?? 0))
         }
         bus.set(peers: peers)
     }

@@ -25,6 +25,8 @@ public final class PostgresBus: ChannelBus, Sendable {
         public var retentionSeconds = 600
         /// Items waiting for PostgreSQL at most (while it is down); the oldest go first past it.
         public var maxQueued = 200_000
+        /// This node's hubd version, written with its lease (the console's nodes).
+        public var version = ""
 
         public init(url: String, nodeID: String) {
             self.url = url
@@ -36,10 +38,14 @@ public final class PostgresBus: ChannelBus, Sendable {
         case starting, listening, polling, disconnected, stopped
     }
 
+    /// A node holding a lease, as of its last renewal (every third of a lease).
     public struct Peer: Sendable {
         public let nodeID: String
         public let address: String?
         public let leaseLeftMillis: Int64
+        public var version = ""
+        public var sessions = 0
+        public var busLagMillis: Int64 = 0
     }
 
     public struct Status: Sendable {
@@ -174,6 +180,9 @@ public final class PostgresBus: ChannelBus, Sendable {
     func hasSessions(for target: ChannelTarget) -> Bool {
         hubBox.withLock { $0 }?.hasSessions(for: target) ?? false
     }
+
+    /// This node's sessions now (written with its lease).
+    var sessionCount: Int { hubBox.withLock { $0 }?.sessionCount ?? 0 }
 
     /// This node's lease had ended while it was alive: its presence was removed, so it says it
     /// all again.

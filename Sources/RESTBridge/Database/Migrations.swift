@@ -491,6 +491,11 @@ public enum Migrations {
                 BEGIN PERFORM pg_notify('hub_bus', NEW.node); RETURN NULL; END $$;
             DROP INDEX notifications_unread;
             """),
+        // What the operator console shows of the other nodes, written with each lease renewal.
+        Migration(version: 18, name: "node vitals with the lease", sql: """
+            ALTER TABLE hub_nodes ADD COLUMN version text NOT NULL DEFAULT '',
+                ADD COLUMN sessions integer NOT NULL DEFAULT 0, ADD COLUMN bus_lag_ms bigint NOT NULL DEFAULT 0;
+            """),
     ]
 
     /// Applies what is missing; returns the versions applied now (empty on a second start).
