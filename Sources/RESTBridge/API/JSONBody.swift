@@ -75,11 +75,14 @@ public struct JSONBody {
             errors.add(fieldPrefix + name, "Must be a string.")
             return nil
         }
-        if required && text.trimmingCharacters(in: .whitespaces).isEmpty {
+        // Blank as Django REST framework's CharField (stripped of whitespace, new lines too); stops at
+        // the first other character (Foundation's trimming copied every string on the event path).
+        if required && text.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
             errors.add(fieldPrefix + name, "This field may not be blank.")
             return nil
         }
-        if text.count > maxLength {
+        // Characters are never more than UTF-8 bytes: most strings need no count of characters.
+        if text.utf8.count > maxLength && text.count > maxLength {
             errors.add(fieldPrefix + name, "Ensure this field has no more than \(maxLength) characters.")
             return nil
         }

@@ -138,7 +138,8 @@ public struct StoredNotification: Sendable {
     private func writeSeedFields(to json: inout JSONWriter) {
         let khatma = category == "khatma"
         var object: [String: Any] = [:]
-        if khatma || data.contains("student") || data.contains("auto_generated") {
+        // A byte search: Foundation's String.contains bridged to NSString on every push.
+        if khatma || data.utf8.firstRange(of: "student".utf8) != nil || data.utf8.firstRange(of: "auto_generated".utf8) != nil {
             object = ((try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any]) ?? [:]
         }
         json.key("student")
