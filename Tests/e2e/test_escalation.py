@@ -2,7 +2,7 @@
 """Escalation through hubd and a real PostgreSQL, with a local SMS gateway that records what
 arrives: a step `{after: 2, channels: [SMS], if: unread}` sends one SMS no sooner than 2 s after
 the event, and never when the notification was read first (over the socket, over REST, in a bulk
-read, or with mark-all); `if: offline` sends only to a recipient with no session; quiet hours defer a step
+read, or with mark-all), nor when it was archived or had expired; `if: offline` sends only to a recipient with no session; quiet hours defer a step
 unless URGENT; the catalogue's defaults; the deliveries endpoint showing pending and cancelled
 steps; and every bad policy refused with a 400 naming the field."""
 import asyncio
@@ -115,6 +115,21 @@ def main():
             assert texts_to(gateway, "+212611000103") == [], [r["body"] for r in texts_to(gateway, "+212611000103")]
             assert [deliveries(port, person, n)["SMS"]["status"] for n in ids] == ["CANCELLED"] * 4
 
+        def archived_or_expired_sends_nothing():
+            # Archived before the step is due: dealt with, as a read. Expired before it is due:
+            # nothing goes out for it on any channel.
+            person = parent(port, "+212611000104")
+            archived = post(port, person, SMS_AFTER_2)
+            status, _, answer = api(port, "POST", f"/api/v1/notifications/{archived}/archive/", {}, token=person["token"])
+            assert status == 200, answer
+            soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)).isoformat()
+            expired = post(port, person, SMS_AFTER_2, expires_at=soon)
+            for notification, reason in ((archived, "archived"), (expired, "expired")):
+                step = wait_for(lambda: (lambda s: s if s["status"] != "PENDING" else None)(
+                    deliveries(port, person, notification)["SMS"]), seconds=10, what=f"the {reason} step claimed")
+                assert step["status"] == "CANCELLED" and step["last_error"] == reason, step
+            assert texts_to(gateway, "+212611000104") == [], "an SMS went out for an archived or expired notification"
+
         def offline_sends_only_to_a_recipient_with_no_session():
             online, away = parent(port, "+212611000104"), parent(port, "+212611000105")
             policy = [{"after": 2, "channels": ["SMS"], "if": "offline"}]
@@ -223,6 +238,7 @@ def main():
         checks.run("unread: one SMS, no sooner than `after`", unread_sends_one_sms_no_sooner_than_after)
         checks.run("read over the socket at 1 s: no SMS by 6 s", read_over_the_socket_at_one_second_cancels_the_step)
         checks.run("REST read, bulk read and mark-all cancel steps", rest_reads_and_mark_all_cancel_too)
+        checks.run("archived or expired before the step is due: cancelled, no SMS", archived_or_expired_sends_nothing)
         checks.run("offline: SMS only to a user with no session", offline_sends_only_to_a_recipient_with_no_session)
         checks.run("offline: a short visit in the window counts", a_session_within_the_window_counts_as_online)
         checks.run("quiet hours defer a step unless URGENT", quiet_hours_defer_a_step_unless_urgent)

@@ -100,6 +100,10 @@ public final class OutboxWorker: Sendable {
         let condition: EscalationStep.Condition?
         let stepAfter: Int
         let isRead: Bool
+        /// Archived by its recipient: dealt with, as a read is, for an `unread` step.
+        var isArchived = false
+        /// Past the notification's `expires_at`: nothing goes out for it any more.
+        var isExpired = false
         /// A non-URGENT SMS to a user who had `smsDailyCap` SMS in the last 24 h.
         let capped: Bool
         /// The notification's category (digests count by it).
@@ -191,14 +195,18 @@ public final class OutboxWorker: Sendable {
         }
     }
 
-    /// Why an escalation step no longer goes out, if it does not. A read cancels `unread` steps in
-    /// its own transaction; a claimed row that is read anyway was read by a path that does not
-    /// (none today), and is not sent either.
+    /// Why a claimed row no longer goes out, if it does not: its notification expired (any
+    /// channel), the SMS cap, or an escalation step whose condition passed. A read cancels `unread`
+    /// steps in its own transaction; a claimed row that is read anyway was read by a path that does
+    /// not (none today), and is not sent either; an archived notification was dealt with too.
     private func cancelReason(_ row: Claimed) -> String? {
+        if row.isExpired { return "expired" }
         if row.capped { return "capped" }
         switch row.condition {
         case .unread? where row.isRead:
             return "read"
+        case .unread? where row.isArchived:
+            return "archived"
         case .offline?:
             let since = WallClock.nowMillis() - Int64(row.stepAfter) * 1000
             let connected = connectedSince.withLock { $0 }?(row.userID, since) ?? false
@@ -258,7 +266,7 @@ public final class OutboxWorker: Sendable {
         let result = try connection.executePrepared("""
             \(Self.claimed(returning: "d.id, d.notification_id, d.user_id, d.destination, d.attempts, d.send_if, d.step_after"))
             SELECT c.id, c.notification_id, c.user_id, c.destination, c.attempts, c.send_if, c.step_after, n.is_read,
-                n.title, n.message,
+                n.archived_at IS NOT NULL AS archived, COALESCE(n.expires_at <= now(), false) AS expired, n.title, n.message,
                 COALESCE(p.language, u.language) AS language, n.notification_type, n.priority,
                 hub_iso(n.created_at) AS created_at, n.data->>'url' AS url, n.data->>'collapse_key' AS collapse_key,
                 CASE WHEN n.data->>'ttl' ~ '^[0-9]{1,9}$' THEN (n.data->>'ttl')::integer END AS ttl,
@@ -285,6 +293,8 @@ public final class OutboxWorker: Sendable {
                                   condition: row.string("send_if").flatMap(EscalationStep.Condition.init(rawValue:)),
                                   stepAfter: row.int("step_after") ?? 0, isRead: row.bool("is_read") ?? false,
                                   capped: row.bool("capped") ?? false)
+            claimed.isArchived = row.bool("archived") ?? false
+            claimed.isExpired = row.bool("expired") ?? false
             if channel == .push {
                 let subscription = row.string("endpoint").map { endpoint in
                     (endpoint: endpoint, p256dh: row.string("p256dh") ?? "", auth: row.string("auth") ?? "")
