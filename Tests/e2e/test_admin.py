@@ -16,19 +16,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 sys.path.insert(0, os.path.dirname(__file__))
 from hubd import (DATABASE_URL, Checks, Hubd, Mailbox, Recorder, api, fail_leftover_deliveries, free_port,  # noqa: E402
                   register_user, wait_for)
-from test_browser import browser, sign_in  # noqa: E402
+from chromium import browser, sign_in  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENSHOT = os.path.join(HERE, "..", "..", "docs", "admin.png")
 KEY = "svc-" + uuid.uuid4().hex
 checks = Checks()
-
-
-def console_sign_in(driver, port, email, password):
-    driver.get(f"http://127.0.0.1:{port}/admin/")
-    driver.find_element(By.ID, "email").send_keys(email)
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login-button").click()
 
 
 def main():
@@ -52,11 +45,11 @@ def main():
         try:
             def staff_sees_the_session_count_rise():
                 nonlocal visitor
-                console_sign_in(console, port, admin_email, password)
+                sign_in(console, port, admin_email, password, page="/admin/")
                 WebDriverWait(console, 10).until(lambda d: d.find_element(By.ID, "sessions").is_displayed())
                 before = int(console.find_element(By.ID, "sessions").text)
                 visitor = browser()
-                sign_in(visitor, port, register_user(port, "Visitor"))
+                sign_in(visitor, port, register_user(port, "Visitor")["email"])
                 WebDriverWait(console, 10).until(lambda d: int(d.find_element(By.ID, "sessions").text) == before + 1)
 
             def failed_email_is_retried_from_its_button():
@@ -109,7 +102,7 @@ def main():
                 assert status == 403
                 page = browser()
                 try:
-                    console_sign_in(page, port, student["email"], "pass12345")
+                    sign_in(page, port, student["email"], page="/admin/")
                     WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "login-error").text == "Staff only.")
                     assert not page.find_element(By.ID, "sessions").is_displayed()
                 finally:

@@ -8,36 +8,17 @@ import sys
 import time
 import uuid
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(__file__))
+from chromium import browser, sign_in  # noqa: E402
 from hubd import DATABASE_URL, Checks, Hubd, api, register_user  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCREENSHOT = os.path.join(HERE, "..", "..", "docs", "demo.png")
 KEY = "svc-" + uuid.uuid4().hex
 checks = Checks()
-
-
-def browser():
-    options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,800",
-                     "--lang=en-US"):
-        options.add_argument(argument)
-    if os.path.exists("/usr/bin/chromium"):
-        options.binary_location = "/usr/bin/chromium"
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-def sign_in(driver, port, user, query=""):
-    driver.get(f"http://127.0.0.1:{port}/demo/{query}")
-    driver.find_element(By.ID, "email").send_keys(user["email"])
-    driver.find_element(By.ID, "password").send_keys("pass12345")
-    driver.find_element(By.ID, "login-button").click()
-    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "status").text == "open")
 
 
 def text(driver, element_id):
@@ -61,7 +42,7 @@ def main():
                     assert response.headers["Content-Type"].startswith("text/html") and b"HubClient" in response.read()
 
             def event_appears_within_a_second():
-                sign_in(first, port, amina, "?reconnect_delay=1500")
+                sign_in(first, port, amina["email"], query="?reconnect_delay=1500")
                 before = int(text(first, "unread"))
                 started = time.time()
                 status, _, answer = api(port, "POST", "/api/v1/events/", {
@@ -99,7 +80,7 @@ def main():
             def two_browsers_in_one_room():
                 nonlocal second
                 second = browser()
-                sign_in(second, port, omar)
+                sign_in(second, port, omar["email"])
                 for driver in (first, second):
                     driver.find_element(By.ID, "join").click()
                 for driver, other in ((first, omar), (second, amina)):

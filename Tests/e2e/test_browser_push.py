@@ -14,11 +14,10 @@ import uuid
 
 import websocket
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(__file__))
 from hubd import DATABASE_URL, Checks, Hubd, register_user  # noqa: E402
-from test_browser import browser, sign_in  # noqa: E402
+from chromium import browser, sign_in  # noqa: E402
 
 KEY = "svc-" + uuid.uuid4().hex
 checks = Checks()
@@ -86,7 +85,7 @@ def main():
             def demo_registers_the_worker_and_a_push_shows_a_notification():
                 nonlocal tools
                 driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["notifications"]})
-                sign_in(driver, port, person)
+                sign_in(driver, port, person["email"])
                 tools = DevTools(driver)
                 tools.call("ServiceWorker.enable")
                 driver.find_element(By.ID, "enable-push").click()

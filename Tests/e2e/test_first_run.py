@@ -13,18 +13,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(__file__))
 from hubd import DATABASE_URL, Checks, Hubd, register_user  # noqa: E402
-from test_browser import browser  # noqa: E402
+from chromium import browser, sign_in  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 checks = Checks()
-
-
-def sign_in(driver, port, email, password):
-    driver.get(f"http://127.0.0.1:{port}/demo/")
-    driver.find_element(By.ID, "email").send_keys(email)
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login-button").click()
-    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "status").text == "open")
 
 
 def titles(driver):

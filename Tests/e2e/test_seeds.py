@@ -15,7 +15,7 @@ import uuid
 import websockets
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, SECRET, Checks, Hubd, api, psql, register_user as register  # noqa: E402
+from hubd import DATABASE_URL, SECRET, Checks, Hubd, api, register_user as register  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
