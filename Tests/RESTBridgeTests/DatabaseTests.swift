@@ -23,6 +23,12 @@ import Testing
         #expect(applied.2 == String(Migrations.all.count))
     }
 
+    /// Each area keeps its migrations in a file of its own: together they must still be 1, 2, 3…
+    /// with none missing and none twice.
+    @Test func migrationsAreNumberedWithoutGapsOrRepeats() {
+        #expect(Migrations.all.map(\.version) == Array(1...Migrations.all.count))
+    }
+
     @Test func parametersAreNeverSQL() async throws {
         let pool = DatabasePool(url: Self.url, workers: 1)
         let hostile = "x'); DROP TABLE users; --"
