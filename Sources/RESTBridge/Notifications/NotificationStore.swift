@@ -72,20 +72,30 @@ public struct NotificationStore: Sendable {
     /// too), less those among the user's own few read and state rows that do not count. Counting
     /// each user's announcements one by one cost 3.3-4.0 s for a batch of 500 handshakes with 500
     /// announcements, against 0.3-0.5 s before seen and archive existed.
+    /// Per user, nothing here grows with the number of announcements: "made before the account" is
+    /// a binary search (`width_bucket`) in the sorted creation times, gathered once per statement,
+    /// and the user's own rows are probed by id (scanning every announcement for each user and
+    /// count cost 0.2 ms a handshake with 120 announcements: churn at 0.20 of raw upgrades).
     private static func count(of user: String, unseen: Bool) -> String {
         let live = "a.recipient_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())"
         let created = "(SELECT created_at FROM users WHERE id = \(user))"
+        // Timestamps are in microseconds: "at or before created - 1 µs" is "before created".
+        let madeBefore = """
+            COALESCE(width_bucket(\(created) - interval '1 microsecond',
+                (SELECT array_agg(a.created_at ORDER BY a.created_at) FROM notifications a
+                 WHERE \(live) AND NOT a.include_new_users)), 0)
+            """
         return """
         ((SELECT count(*) FROM notifications WHERE recipient_id = \(user) AND NOT is_read\(unseen ? " AND seen_at IS NULL" : "")
             AND archived_at IS NULL AND (snoozed_until IS NULL OR snoozed_until <= now())
             AND (expires_at IS NULL OR expires_at > now()))
          + (SELECT count(*) FROM notifications a WHERE \(live))
-         - (SELECT count(*) FROM notifications a WHERE \(live) AND NOT a.include_new_users AND a.created_at < \(created))
+         - \(madeBefore)
          - (SELECT count(*) FROM notifications a
             LEFT JOIN announcement_states s ON s.notification_id = a.id AND s.user_id = \(user)
             LEFT JOIN announcement_reads r ON r.notification_id = a.id AND r.user_id = \(user)
-            WHERE a.id IN (SELECT notification_id FROM announcement_reads WHERE user_id = \(user)
-                           UNION ALL SELECT notification_id FROM announcement_states WHERE user_id = \(user))
+            WHERE a.id = ANY (ARRAY(SELECT notification_id FROM announcement_reads WHERE user_id = \(user)
+                                    UNION SELECT notification_id FROM announcement_states WHERE user_id = \(user)))
             AND \(live) AND (a.include_new_users OR a.created_at >= \(created))
             AND (r.user_id IS NOT NULL OR s.deleted_at IS NOT NULL OR s.archived_at IS NOT NULL
                  OR s.snoozed_until > now()\(unseen ? " OR s.seen_at IS NOT NULL" : ""))))
