@@ -168,6 +168,7 @@ struct HubApplication {
             var limits = RateLimits()
             limits.anonymousPerHour = configuration.rateLimitAnonymous
             limits.userPerHour = configuration.rateLimitUser
+            limits.servicePerHour = configuration.rateLimitService
             limits.loginPerMinute = configuration.rateLimitLogin
             var settings = APISettings()
             settings.publicURL = configuration.publicURL

@@ -34,6 +34,7 @@ struct HubConfiguration {
     var databasePoolSize = 4
     var rateLimitAnonymous = 100
     var rateLimitUser = 1000
+    var rateLimitService = 100_000
     var rateLimitLogin = 10
     var presenceGraceMillis = 5000
     var authTimeout = 10
@@ -105,6 +106,7 @@ struct HubConfiguration {
         Setting(name: "HUB_DATABASE_POOL", help: "PostgreSQL connections (worker threads)", defaultText: "4"),
         Setting(name: "HUB_RATE_LIMIT_ANON", help: "requests per hour per IP without a token", defaultText: "100"),
         Setting(name: "HUB_RATE_LIMIT_USER", help: "requests per hour per signed-in user", defaultText: "1000"),
+        Setting(name: "HUB_RATE_LIMIT_SERVICE", help: "requests per hour per service key (a bulk request is one)", defaultText: "100000"),
         Setting(name: "HUB_OUTBOX_RETRY_BASE_MS", help: "first retry delay of a failed delivery, ms (doubles)", defaultText: "5000"),
         Setting(name: "HUB_OUTBOX_LEASE_MS", help: "how long a worker holds a claimed delivery, ms", defaultText: "120000"),
         Setting(name: "HUB_DELIVERY_TIMEOUT", help: "connect and I/O timeout of SMTP/HTTP deliveries, seconds", defaultText: "10"),
@@ -246,6 +248,7 @@ struct HubConfiguration {
         config.databasePoolSize = try reader.int("HUB_DATABASE_POOL", 1...64) ?? config.databasePoolSize
         config.rateLimitAnonymous = try reader.int("HUB_RATE_LIMIT_ANON", 1...10_000_000) ?? config.rateLimitAnonymous
         config.rateLimitUser = try reader.int("HUB_RATE_LIMIT_USER", 1...10_000_000) ?? config.rateLimitUser
+        config.rateLimitService = try reader.int("HUB_RATE_LIMIT_SERVICE", 1...100_000_000) ?? config.rateLimitService
         config.staticDirectory = reader.string("HUB_STATIC_DIR")
         config.outboxRetryBaseMillis = try reader.int("HUB_OUTBOX_RETRY_BASE_MS", 10...3_600_000) ?? config.outboxRetryBaseMillis
         config.outboxLeaseMillis = try reader.int("HUB_OUTBOX_LEASE_MS", 500...3_600_000) ?? config.outboxLeaseMillis

@@ -134,7 +134,7 @@ run() {
     echo
     scripts/pg-local.sh fresh-db hub_load >/dev/null
     LURL=$(scripts/pg-local.sh url hub_load)
-    start_hubd HUB_DATABASE_URL="$LURL" HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000
+    start_hubd HUB_DATABASE_URL="$LURL" HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000 HUB_RATE_LIMIT_SERVICE=100000000
     DB="--database-url $LURL --jwt-secret $SECRET --service-key bench-key"
     # shellcheck disable=SC2086
     {
@@ -168,7 +168,7 @@ run() {
     scripts/pg-local.sh fresh-db hub_cluster >/dev/null
     CURL=$(scripts/pg-local.sh url hub_cluster)
     CDB="--database-url $CURL --jwt-secret $SECRET --service-key bench-key"
-    start_cluster 3 HUB_DATABASE_URL="$CURL" HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000
+    start_cluster 3 HUB_DATABASE_URL="$CURL" HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000 HUB_RATE_LIMIT_SERVICE=100000000
     # shellcheck disable=SC2086
     {
         run cluster-targeted targeted --nodes "$NODES" --post-to 1 --connections $((3 * PER_NODE)) --rate "$CRATE" \
@@ -179,7 +179,7 @@ run() {
     for bus in postgres memory; do
         scripts/pg-local.sh fresh-db hub_cluster >/dev/null
         start_hubd HUB_DATABASE_URL="$CURL" HUB_BUS=$bus HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 \
-            HUB_RATE_LIMIT_USER=10000000
+            HUB_RATE_LIMIT_USER=10000000 HUB_RATE_LIMIT_SERVICE=100000000
         echo "One node, HUB_BUS=$bus:"
         echo
         # shellcheck disable=SC2086
