@@ -118,6 +118,13 @@ enum HubScenarios {
         let latency = Percentiles(result.samples.micros), rest = publisher.answerTimes
         let windows = result.samples.windows(from: monotonicMillis(start), to: monotonicMillis(end), seconds: Options.window)
         let cluster = nodeFigures(fleet, options)
+        let figures: [String: Any] = [
+            "connections": result.connected, "posted": total, "accepted": publisher.accepted, "received": result.received,
+            "events_per_second": Double(total) / elapsed, "rest_p50_ms": rest.p50, "rest_p99_ms": rest.p99,
+            "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
+            "worst_window_p99_ms": windows.map(\.1.p99).max() ?? 0, "windows": windows.count,
+            "fresh_database": options.freshDatabase, "processes": fleet.workers.count,
+        ]
         report("targeted", [
             sessionsRow(result, options),
             ("database", options.freshDatabase ? "emptied before the run (--fresh-database)" : "as found"),
@@ -127,11 +134,7 @@ enum HubScenarios {
             ("REST answer p50 / p99 ms", String(format: "%.3f / %.3f", rest.p50, rest.p99)),
             latencyRow(latency),
         ] + cluster.rows + windowRows(result.samples, publisher, start, end),
-        json: ["connections": result.connected, "posted": total, "accepted": publisher.accepted, "received": result.received,
-               "events_per_second": Double(total) / elapsed, "rest_p50_ms": rest.p50, "rest_p99_ms": rest.p99,
-               "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
-               "worst_window_p99_ms": windows.map(\.1.p99).max() ?? 0, "windows": windows.count, "fresh_database": options.freshDatabase,
-               "processes": fleet.workers.count].merging(cluster.json) { $1 })
+        json: figures.merging(cluster.json) { $1 })
     }
 
     /// With `--nodes`: each node's sessions and latency, and, when events all go to one node

@@ -5,7 +5,8 @@
 # run (this machine is noisy, so ratios within one run are what compare).
 #   BENCH_ONLY=cluster: only the several-node scenarios (BENCH_OUT names the file, bench/cluster.md);
 #   their scale: CLUSTER_SESSIONS_PER_NODE (6000), CLUSTER_RATE (1000/s), CLUSTER_SECONDS (30),
-#   CLUSTER_BURST_MESSAGES (20), SINGLE_SESSIONS (10000, one node: HUB_BUS=postgres against memory).
+#   CLUSTER_BURST_MESSAGES (20), SINGLE_SESSIONS (10000, one node: HUB_BUS=postgres against memory),
+#   CLUSTER_THREADS (event loops per node, 2).
 set -eu
 cd "$(dirname "$0")/../.."
 swift build -c release >/dev/null
@@ -17,6 +18,7 @@ CRATE=${CLUSTER_RATE:-1000}
 CSECONDS=${CLUSTER_SECONDS:-30}
 CBURST=${CLUSTER_BURST_MESSAGES:-20}
 SINGLE=${SINGLE_SESSIONS:-10000}
+CTHREADS=${CLUSTER_THREADS:-2}
 TMP=$(mktemp)
 FIGURES=$(mktemp)
 PORT=${BENCH_PORT:-18090}
@@ -55,7 +57,7 @@ start_cluster() {
             echo "bench: port $port is already in use (a stray hubd?); stop it first" >&2
             exit 1
         fi
-        env HUB_JWT_SECRET=$SECRET HUB_HOST=127.0.0.1 HUB_PORT=$port HUB_THREADS=2 HUB_LOG_LEVEL=warning \
+        env HUB_JWT_SECRET=$SECRET HUB_HOST=127.0.0.1 HUB_PORT=$port HUB_THREADS=$CTHREADS HUB_LOG_LEVEL=warning \
             HUB_MAX_CONNECTIONS=200000 HUB_NODE_ID="bench-$i" "$@" .build/release/hubd >/dev/null 2>&1 &
         NODE_PIDS="$NODE_PIDS $!"
         NODES="${NODES:+$NODES,}127.0.0.1:$port"
@@ -161,7 +163,7 @@ run() {
     fi
     echo "## Several nodes on one PostgreSQL (the bus, docs/bus.md)"
     echo
-    echo "Three nodes (HUB_THREADS=2 each) on one database, $PER_NODE sessions on each (loadtest --nodes: worker"
+    echo "Three nodes (HUB_THREADS=$CTHREADS each) on one database, $PER_NODE sessions on each (loadtest --nodes: worker"
     echo "process i holds its sessions on node i mod 3); every event posted to node 1, so the sessions on"
     echo "nodes 2 and 3 receive through the bus. Then one node with HUB_BUS=postgres against HUB_BUS=memory."
     echo
