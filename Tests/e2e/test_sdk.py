@@ -28,7 +28,7 @@ from hub import Hub, RetryPolicy, event
 from hub.webhooks import Webhook, WebhookVerificationError
 
 sys.path.insert(0, os.path.dirname(__file__))
-from hubd import DATABASE_URL, Checks, Hubd, api, free_port, register_user as register, wait_for  # noqa: E402
+from hubd import DATABASE_URL, Checks, Hubd, Recorder, api, free_port, register_user as register, wait_for  # noqa: E402
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -154,7 +154,8 @@ def expect(error_type, fn):
 
 def main():
     with Hubd(HUB_DATABASE_URL=DATABASE_URL, HUB_SERVICE_KEYS=KEY, HUB_RATE_LIMIT_LOGIN=100000,
-              HUB_RATE_LIMIT_ANON=100000, HUB_RATE_LIMIT_USER=100000, HUB_PRESENCE_GRACE_MS=200) as hubd:
+              HUB_RATE_LIMIT_ANON=100000, HUB_RATE_LIMIT_USER=100000, HUB_PRESENCE_GRACE_MS=200,
+              HUB_WEBHOOK_ALLOW_HTTP=1, HUB_WEBHOOK_ALLOW_PRIVATE=1, HUB_OUTBOX_RETRY_BASE_MS=200) as hubd:
         port = hubd.port
         direct = TracedHub(f"http://127.0.0.1:{port}", api_key=KEY, retry=FAST)
         proxy = Proxy(port)
@@ -249,6 +250,41 @@ def main():
             finally:
                 session.close()
             assert direct.health()["status"] in ("healthy", "ok"), direct.health()
+
+        def webhook_endpoints():
+            """Endpoint methods against a live receiver: what arrives verifies with the secret the
+            SDK was given; replay keeps the webhook-id; a rotated secret verifies the next message."""
+            receiver = Recorder()
+            path = f"/hooks/{uuid.uuid4().hex[:8]}"
+            kind = f"sdk.{uuid.uuid4().hex[:8]}"
+            created = direct.create_webhook_endpoint(f"http://127.0.0.1:{receiver.port}{path}", [kind],
+                                                     description="SDK")
+            assert created["secret"].startswith("whsec_") and created["event_types"] == [kind], created
+            eid = created["id"]
+            assert eid in {e["id"] for e in direct.webhook_endpoints()["results"]}
+            assert direct.webhook_endpoint(eid)["description"] == "SDK" and "secret" not in direct.webhook_endpoint(eid)
+            arrived = lambda: receiver.matching(lambda r: r["path"] == path)  # noqa: E731
+            direct.send_event(kind, data={"course": "Tajweed 1"})
+            first = wait_for(arrived, what="the event at the endpoint")[0]
+            assert Webhook(created["secret"]).verify(first["body"], first["headers"])["data"] == {"course": "Tajweed 1"}
+            message = wait_for(lambda: [m for m in direct.webhook_deliveries(eid, page_size=5)["results"]
+                                        if m["status"] == "DELIVERED"], what="the delivery log")[0]
+            replayed = direct.replay_webhook_message(message["id"])
+            assert replayed["webhook_id"] == first["headers"]["webhook-id"], replayed
+            again = wait_for(lambda: arrived()[1:], what="the replay")[0]
+            assert again["headers"]["webhook-id"] == first["headers"]["webhook-id"] and again["body"] == first["body"]
+            rotated = direct.rotate_webhook_secret(eid)
+            assert rotated["secret"] != created["secret"], rotated
+            test = direct.test_webhook_endpoint(eid)
+            probe = wait_for(lambda: [r for r in arrived() if r["headers"]["webhook-id"] == test["webhook_id"]],
+                             what="the test message")[0]
+            assert Webhook(rotated["secret"]).verify(probe["body"], probe["headers"])["type"] == "webhook.test"
+            assert direct.update_webhook_endpoint(eid, disabled=True)["disabled"] is True
+            expect(hub.Conflict, lambda: direct.recover_webhook_endpoint(eid, datetime.now(timezone.utc) - timedelta(days=1)))
+            direct.update_webhook_endpoint(eid, disabled=False)
+            assert direct.recover_webhook_endpoint(eid, "2020-01-01T00:00:00Z")["queued"] == 0  # nothing failed
+            direct.delete_webhook_endpoint(eid)
+            expect(hub.NotFound, lambda: direct.webhook_endpoint(eid))
 
         def typed_errors():
             """Errors raise typed exceptions carrying the API's code, message and per-field details."""
@@ -378,6 +414,7 @@ def main():
 
         for name, check in [("events", events), ("scheduled_and_cancel", scheduled_and_cancel),
                             ("reminders", reminders), ("rooms_guardians_presence", rooms_guardians_presence),
+                            ("webhook_endpoints", webhook_endpoints),
                             ("typed_errors", typed_errors), ("retry_503_same_key", retry_503_same_key),
                             ("retry_after_lost_answer", retry_after_lost_answer), ("retry_bulk_keys", retry_bulk_keys),
                             ("retry_429_honours_retry_after", retry_429_honours_retry_after),

@@ -146,6 +146,55 @@ class Hub:
         """The members of a room online now: {room, count, members}."""
         return self._get(f"/api/v1/presence/rooms/{_segment(room)}/")
 
+    # Webhook endpoints: where the hub posts its events, signed (hub.webhooks.Webhook verifies)
+
+    def webhook_endpoints(self) -> JSON:
+        """{count, results: [endpoint]} (no secrets)."""
+        return self._get("/api/v1/webhooks/endpoints/")
+
+    def create_webhook_endpoint(self, url: str, event_types: Sequence[str], *, description: Optional[str] = None,
+                                disabled: bool = False) -> JSON:
+        """The new endpoint with its `secret` (whsec_…), shown this once: keep it to verify what
+        arrives. `event_types` may hold wildcards ("notification.*", "*"). Not retried after a lost
+        answer: a repeat would make a second endpoint."""
+        body: Dict[str, Any] = {"url": url, "event_types": list(event_types), "disabled": disabled}
+        if description is not None:
+            body["description"] = description
+        return cast(JSON, self.transport.request("POST", "/api/v1/webhooks/endpoints/", body=body, replayable=False))
+
+    def webhook_endpoint(self, endpoint_id: int) -> JSON:
+        return self._get(f"/api/v1/webhooks/endpoints/{int(endpoint_id)}/")
+
+    def update_webhook_endpoint(self, endpoint_id: int, **changes: Any) -> JSON:
+        """PATCH `url`, `event_types`, `description` or `disabled`."""
+        return cast(JSON, self.transport.request("PATCH", f"/api/v1/webhooks/endpoints/{int(endpoint_id)}/", body=changes))
+
+    def delete_webhook_endpoint(self, endpoint_id: int) -> None:
+        self.transport.request("DELETE", f"/api/v1/webhooks/endpoints/{int(endpoint_id)}/")
+
+    def rotate_webhook_secret(self, endpoint_id: int) -> JSON:
+        """A new secret (in the answer, once); for a while the hub signs with both old and new."""
+        return cast(JSON, self.transport.request("POST", f"/api/v1/webhooks/endpoints/{int(endpoint_id)}/rotate-secret/",
+                                                 body={}, replayable=False))
+
+    def test_webhook_endpoint(self, endpoint_id: int) -> JSON:
+        """Queues a `webhook.test` message to the endpoint."""
+        return self._post(f"/api/v1/webhooks/endpoints/{int(endpoint_id)}/test/", {})
+
+    def webhook_deliveries(self, endpoint_id: int, page: Optional[int] = None, page_size: Optional[int] = None) -> JSON:
+        """The endpoint's messages, newest first, each with its attempts."""
+        params = {k: v for k, v in (("page", page), ("page_size", page_size)) if v is not None}
+        return self._get(f"/api/v1/webhooks/endpoints/{int(endpoint_id)}/deliveries/", params or None)
+
+    def replay_webhook_message(self, message_id: int) -> JSON:
+        """Sends a message again, with the same webhook-id and body (receivers dedupe on the id)."""
+        return self._post(f"/api/v1/webhooks/messages/{int(message_id)}/replay/", {})
+
+    def recover_webhook_endpoint(self, endpoint_id: int, since: Union[datetime, str]) -> JSON:
+        """Sends again every message that failed since `since`: {queued}."""
+        when = since.isoformat() if isinstance(since, datetime) else since
+        return self._post(f"/api/v1/webhooks/endpoints/{int(endpoint_id)}/recover/", {"since": when})
+
     def health(self) -> JSON:
         return self._get("/api/health/")
 

@@ -45,6 +45,10 @@ class NotFound(HubError):
     """404."""
 
 
+class Conflict(HubError):
+    """409: the state does not allow it now (a disabled webhook endpoint, a message in flight)."""
+
+
 class PayloadTooLarge(HubError):
     """413: e.g. more than 1,000 events in one bulk request."""
 
@@ -62,7 +66,7 @@ class ServerError(HubError):
 
 
 _BY_STATUS: Mapping[int, Type[HubError]] = {
-    400: BadRequest, 401: AuthenticationFailed, 403: PermissionDenied, 404: NotFound,
+    400: BadRequest, 401: AuthenticationFailed, 403: PermissionDenied, 404: NotFound, 409: Conflict,
     413: PayloadTooLarge, 429: RateLimited, 503: ServiceUnavailable,
 }
 
