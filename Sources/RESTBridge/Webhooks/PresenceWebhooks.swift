@@ -9,6 +9,7 @@ import Hub
 /// storm of ten thousand sessions is a few statements and commits, not one per session.
 public final class PresenceWebhooks: Sendable {
     private let batcher: Batcher<(userID: Int64, online: Bool), Int>
+    private let logger: Logger
 
     public init(pool: DatabasePool, logger: Logger, onQueued: @escaping @Sendable () -> Void) {
         batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: 5000) { connection, changes in
@@ -21,8 +22,6 @@ public final class PresenceWebhooks: Sendable {
         }
         self.logger = logger
     }
-
-    private let logger: Logger
 
     /// The changes in the order they happened (a user's online before their offline), each
     /// endpoint's messages in that order.
