@@ -21,7 +21,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 sys.path.insert(0, os.path.dirname(__file__))
 from hubd import (DATABASE_URL, Checks, Hubd, Mailbox, Recorder, api, fail_leftover_deliveries, free_port,  # noqa: E402
-                  psql, register_user, wait_for)
+                  psql, register_user, unique_tag, wait_for)
 
 checks = Checks()
 KEY = "svc-" + uuid.uuid4().hex
@@ -137,7 +137,7 @@ def main():
                 assert message["Subject"] == "Nouveau devoir"
                 # A 5xx reply (here 550 to RCPT) fails for good, without retries.
                 status, _, nobody = api(hubd.port, "POST", "/api/v1/auth/register/", {
-                    "email": f"nobody.{uuid.uuid4().hex[:6]}@school.ma", "password": "pass12345"})
+                    "email": f"nobody.{unique_tag()}@school.ma", "password": "pass12345"})
                 api(hubd.port, "PATCH", "/api/v1/notifications/preferences/me/", {"email_enabled": True},
                     token=nobody["access"])
                 answer = post(hubd.port, [nobody["user"]["id"]])
