@@ -24,6 +24,8 @@ FIGURES=$(mktemp)
 PORT=${BENCH_PORT:-18090}
 SECRET=bench-secret-0123456789abcdef0123456789
 LT=.build/release/loadtest
+# The bench key, and rate limits out of the way (the scenarios measure the path, not the limits).
+SERVICE="HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000 HUB_RATE_LIMIT_SERVICE=100000000"
 HUBD_PID=none
 
 start_hubd() {
@@ -136,7 +138,8 @@ run() {
     echo
     scripts/pg-local.sh fresh-db hub_load >/dev/null
     LURL=$(scripts/pg-local.sh url hub_load)
-    start_hubd HUB_DATABASE_URL="$LURL" HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000 HUB_RATE_LIMIT_SERVICE=100000000
+    # shellcheck disable=SC2086
+    start_hubd HUB_DATABASE_URL="$LURL" $SERVICE
     DB="--database-url $LURL --jwt-secret $SECRET --service-key bench-key"
     # shellcheck disable=SC2086
     {
@@ -170,7 +173,8 @@ run() {
     scripts/pg-local.sh fresh-db hub_cluster >/dev/null
     CURL=$(scripts/pg-local.sh url hub_cluster)
     CDB="--database-url $CURL --jwt-secret $SECRET --service-key bench-key"
-    start_cluster 3 HUB_DATABASE_URL="$CURL" HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 HUB_RATE_LIMIT_USER=10000000 HUB_RATE_LIMIT_SERVICE=100000000
+    # shellcheck disable=SC2086
+    start_cluster 3 HUB_DATABASE_URL="$CURL" $SERVICE
     # shellcheck disable=SC2086
     {
         run cluster-targeted targeted --nodes "$NODES" --post-to 1 --connections $((3 * PER_NODE)) --rate "$CRATE" \
@@ -180,8 +184,8 @@ run() {
     stop_cluster
     for bus in postgres memory; do
         scripts/pg-local.sh fresh-db hub_cluster >/dev/null
-        start_hubd HUB_DATABASE_URL="$CURL" HUB_BUS=$bus HUB_SERVICE_KEYS=bench-key HUB_RATE_LIMIT_ANON=10000000 \
-            HUB_RATE_LIMIT_USER=10000000 HUB_RATE_LIMIT_SERVICE=100000000
+        # shellcheck disable=SC2086
+        start_hubd HUB_DATABASE_URL="$CURL" HUB_BUS=$bus $SERVICE
         echo "One node, HUB_BUS=$bus:"
         echo
         # shellcheck disable=SC2086

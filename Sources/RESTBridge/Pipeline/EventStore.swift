@@ -178,8 +178,7 @@ struct EventStore: Sendable {
     /// Users and their preferences are looked up per recipient (`LATERAL … LIMIT 1`, an index probe
     /// each) rather than joined: the planner cannot know a batch's audience (a CTE of `unnest`s), and
     /// from a room's or a role's statistics it chose to hash or sort the whole users table for eight
-    /// targeted events (4 ms, and 150 ms once a room of 10,000 existed; EXPLAIN ANALYZE in the
-    /// stop-15 note).
+    /// targeted events (4 ms, and 150 ms once a room of 10,000 existed: EXPLAIN ANALYZE, stop 15).
     /// The answer: one row per event (a duplicate without its id: see `store`), then one per new
     /// notification.
     /// Two texts, one per bus mode, so that no parameter decides whether a step runs: with

@@ -8,7 +8,7 @@ import Hub
 /// Transitions that arrive while a statement runs leave together in the next one: a reconnect
 /// storm of ten thousand sessions is a few statements and commits, not one per session.
 public final class PresenceWebhooks: Sendable {
-    private let batcher: Batcher<(userID: Int64, online: Bool), Int>
+    private let batcher: Batcher<(userID: Int64, online: Bool), Void>
     private let logger: Logger
 
     public init(pool: DatabasePool, logger: Logger, onQueued: @escaping @Sendable () -> Void) {
@@ -18,7 +18,7 @@ public final class PresenceWebhooks: Sendable {
                 PostgresArray.text(changes.map { $0.online ? "presence.online" : "presence.offline" }),
             ]).affectedRows
             if written > 0 { onQueued() }
-            return changes.map { _ in written }
+            return changes.map { _ in () }
         }
         self.logger = logger
     }
