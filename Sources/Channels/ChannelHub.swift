@@ -83,11 +83,11 @@ public final class ChannelHub: @unchecked Sendable {
     }
 
     /// Messages whose bus entry the caller wrote in its own transaction (the event statement
-    /// writes one for its whole batch): this node's sessions only.
+    /// writes one for its whole batch): this node's sessions only. Called after every commit of
+    /// new notifications, even with none for this node's sessions: the publish generation moves.
     public func publishCommitted(_ messages: [ChannelMessage]) {
-        guard !messages.isEmpty else { return }
         publishes.add(1, ordering: .sequentiallyConsistent)
-        deliverLocally(messages)
+        if !messages.isEmpty { deliverLocally(messages) }
     }
 
     /// Does this node have a session for `target` (a bus receiver skips building the others)?
@@ -122,6 +122,7 @@ public final class ChannelHub: @unchecked Sendable {
     }
 
     private func announce(_ diffs: [PresenceDiff]) {
+        guard !diffs.isEmpty else { return }
         publishCommitted(diffs.map { ChannelMessage(.room($0.room), json: Self.encode($0)) })
     }
 

@@ -2,6 +2,8 @@
 /// Used where the shape is known (health, errors, envelopes) so nothing is built twice.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
+    /// Where `hole()` left room for a value, as byte offsets (see `JSONTemplate`).
+    public private(set) var holes: [Int] = []
     private var needsComma: [Bool] = []
 
     public init(capacity: Int = 256) {
@@ -30,6 +32,8 @@ public struct JSONWriter {
         separator()
         if value.isFinite { bytes.append(contentsOf: "\(value)".utf8) } else { bytes.append(contentsOf: "null".utf8) }
     }
+    /// A value written later, once per copy (`JSONTemplate`): nothing now but its place.
+    public mutating func hole() { separator(); holes.append(bytes.count) }
     /// Already-encoded JSON, inserted as one value.
     public mutating func raw(_ json: [UInt8]) { separator(); bytes.append(contentsOf: json) }
 

@@ -7,6 +7,11 @@ public enum Language: String, Sendable, CaseIterable {
     /// A stored BCP 47 tag, by its primary subtag (`ar-MA` is Arabic); a language without
     /// templates (`uz`, `tr`) reads as English.
     public init(code: String?) {
+        // The codes stored by the hub itself, without splitting a string (once per notification).
+        if let code, let exact = Language(rawValue: code) {
+            self = exact
+            return
+        }
         let primary = code.map { $0.split(separator: "-").first.map { $0.lowercased() } ?? "" }
         self = primary.flatMap(Language.init(rawValue:)) ?? .en
     }

@@ -1,0 +1,39 @@
+import Testing
+@testable import RESTBridge
+
+/// Arrays read back as PostgreSQL writes them (the event statement answers one row per event
+/// with its notifications' ids, recipients, languages and channels as arrays), checked against
+/// PostgreSQL's own output.
+@Suite struct PostgresArrayTests {
+    @Test func readsPlainQuotedAndNullElements() {
+        #expect(PostgresArray.elements("{}")! == [])
+        #expect(PostgresArray.elements("{IN_APP}")! == ["IN_APP"])
+        #expect(PostgresArray.elements(#"{IN_APP,"IN_APP,EMAIL",NULL,"NULL",""}"#)! == ["IN_APP", "IN_APP,EMAIL", nil, "NULL", ""])
+        #expect(PostgresArray.elements(#"{"say \"hi\"","back\\slash","a b",ar-MA}"#)! == [#"say "hi""#, #"back\slash"#, "a b", "ar-MA"])
+        #expect(PostgresArray.elements("{مرحبا,\"{x}\"}")! == ["مرحبا", "{x}"])
+    }
+
+    @Test func readsIntegers() {
+        #expect(PostgresArray.integers("{1,-2,9223372036854775807,NULL}")! == [1, -2, .max, nil])
+        #expect(PostgresArray.integers("{}")! == [])
+    }
+
+    @Test func readsWhatPostgreSQLWrites() throws {
+        let values = ["IN_APP,EMAIL", "NULL", "", #"say "hi""#, #"back\slash"#, "a b", "{x}", "مرحبا", "ar-MA"]
+        let connection = try PostgresConnection(url: DatabaseTests.url)
+        let row = try connection.executePrepared("""
+            SELECT array_agg(v ORDER BY o) || ARRAY[NULL::text] AS texts, ARRAY[1, NULL, -9223372036854775807]::bigint[] AS ids
+            FROM unnest($1::text[]) WITH ORDINALITY AS t(v, o)
+            """, [PostgresArray.text(values)]).first!
+        #expect(PostgresArray.elements(row.string("texts")!)! == values.map { Optional($0) } + [nil])
+        #expect(PostgresArray.integers(row.string("ids")!)! == [1, nil, -9_223_372_036_854_775_807])
+    }
+
+    @Test func refusesWhatIsNotAnArray() {
+        for text in ["", "{", "}", "1,2", #"{"open}"#, #"{"a"b}"#, "{1,2"] {
+            #expect(PostgresArray.elements(text) == nil, "\(text)")
+        }
+        #expect(PostgresArray.integers("{1,x}") == nil)
+        #expect(PostgresArray.integers("{1.5}") == nil)
+    }
+}
