@@ -3,13 +3,16 @@ import Glibc
 
 /// An IPv4 or IPv6 socket address, resolved from numeric hosts without DNS.
 public struct SocketAddress: Sendable, CustomStringConvertible {
-    private var storage: sockaddr_storage
+    /// Either family's address, in the larger of the two (`sockaddr_in` is a prefix of its size):
+    /// every connection keeps its peer's, and `sockaddr_storage` is 128 bytes where this is 28.
+    private var storage: sockaddr_in6
 
-    init(storage: sockaddr_storage) {
-        self.storage = storage
+    /// From what `accept`, `getsockname` or `getaddrinfo` wrote: an IPv4 or IPv6 address.
+    init(storage full: sockaddr_storage) {
+        storage = withUnsafeBytes(of: full) { $0.load(as: sockaddr_in6.self) }
     }
 
-    public var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(storage.sin6_family) }
 
     /// Parses a numeric IPv4/IPv6 address (or "localhost"); no DNS lookups, so it never blocks.
     public static func resolve(host: String, port: Int) throws(SystemError) -> SocketAddress {

@@ -21,7 +21,9 @@ extension WebSocketDelegate {
 public final class WebSocket: UpgradedHandler {
     public enum State { case open, closing, closed }
 
-    public let options: WebSocketOptions
+    /// The endpoint's options, one copy for all of its connections (64 bytes each otherwise).
+    private let shared: WebSocketOptions.Shared
+    public var options: WebSocketOptions { shared.options }
     public private(set) var state = State.open
     /// The negotiated subprotocol, if any.
     public let subprotocol: String?
@@ -33,11 +35,11 @@ public final class WebSocket: UpgradedHandler {
     private var pingOutstanding = false
     private var closeCode: UInt16?
 
-    init(options: WebSocketOptions, subprotocol: String?, delegate: WebSocketDelegate) {
-        self.options = options
+    init(options shared: WebSocketOptions.Shared, subprotocol: String?, delegate: WebSocketDelegate) {
+        self.shared = shared
         self.subprotocol = subprotocol
         self.delegate = delegate
-        decoder = WebSocketFrameDecoder(configuration: .init(maxMessageBytes: options.maxMessageBytes))
+        decoder = WebSocketFrameDecoder(configuration: .init(maxMessageBytes: shared.options.maxMessageBytes))
     }
 
     /// A Sendable reference for other threads: sends run on the socket's loop.
@@ -56,7 +58,7 @@ public final class WebSocket: UpgradedHandler {
         guard state == .open, let connection else { return .closed }
         let result = connection.send(frame)
         if result == .overLimit {
-            closeCode = options.slowConsumerCloseCode
+            closeCode = shared.options.slowConsumerCloseCode
             state = .closed
             connection.close()
         }
@@ -91,7 +93,7 @@ public final class WebSocket: UpgradedHandler {
     public func upgraded(_ connection: Connection, leftover: [UInt8]) {
         self.connection = connection
         loop = connection.loop
-        connection.outboundLimit = options.effectiveOutboundLimit
+        connection.outboundLimit = shared.options.effectiveOutboundLimit
         lastSeen = connection.loop.now
         armDeadline()
         delegate?.webSocketDidOpen(self)
@@ -139,11 +141,11 @@ public final class WebSocket: UpgradedHandler {
         guard state == .open else { return connection.close() }
         let now = connection.loop.now
         let silence = now - lastSeen
-        if silence >= options.timeoutMillis {
-            close(code: options.timeoutCloseCode, reason: "timeout")
+        if silence >= shared.options.timeoutMillis {
+            close(code: shared.options.timeoutCloseCode, reason: "timeout")
             return
         }
-        if options.pingIntervalMillis > 0 && silence >= options.pingIntervalMillis && !pingOutstanding {
+        if shared.options.pingIntervalMillis > 0 && silence >= shared.options.pingIntervalMillis && !pingOutstanding {
             pingOutstanding = true
             connection.send(WebSocket.pingFrame)
         }
@@ -156,8 +158,8 @@ public final class WebSocket: UpgradedHandler {
     /// `lastSeen`; the deadline is recomputed lazily when it fires, so it costs nothing per frame.
     private func armDeadline() {
         guard let connection else { return }
-        var next = lastSeen + options.timeoutMillis
-        if options.pingIntervalMillis > 0 && !pingOutstanding { next = min(next, lastSeen + options.pingIntervalMillis) }
+        var next = lastSeen + shared.options.timeoutMillis
+        if shared.options.pingIntervalMillis > 0 && !pingOutstanding { next = min(next, lastSeen + shared.options.pingIntervalMillis) }
         connection.deadline = max(next, connection.loop.now + 1)
     }
 
@@ -189,6 +191,7 @@ extension Router {
     public mutating func webSocket(_ pattern: String, options: WebSocketOptions = WebSocketOptions(),
                                    accept: @escaping @Sendable (HTTPRequest, WebSocketAcceptor) -> Void)
     {
+        let shared = WebSocketOptions.Shared(options)
         get(pattern) { request, responder in
             switch WebSocketHandshake.response(to: request, subprotocols: options.subprotocols,
                                                originAllowed: options.originAllowed)
@@ -196,7 +199,7 @@ extension Router {
             case .refuse(let refusal):
                 responder.respond(refusal)
             case .accept(let switching):
-                accept(request, WebSocketAcceptor(responder: responder, response: switching, options: options))
+                accept(request, WebSocketAcceptor(responder: responder, response: switching, options: shared))
             }
         }
     }
@@ -206,7 +209,7 @@ extension Router {
 public struct WebSocketAcceptor: Sendable {
     let responder: HTTPResponder
     let response: HTTPResponse
-    let options: WebSocketOptions
+    let options: WebSocketOptions.Shared
 
     /// Switches protocols; `makeDelegate` runs on the connection's loop.
     public func accept(_ makeDelegate: @escaping @Sendable () -> WebSocketDelegate) {

@@ -18,5 +18,11 @@ public struct WebSocketOptions: Sendable {
 
     public init() {}
 
+    /// One endpoint's options, referenced by each of its connections.
+    final class Shared: Sendable {
+        let options: WebSocketOptions
+        init(_ options: WebSocketOptions) { self.options = options }
+    }
+
     var effectiveOutboundLimit: Int { max(outboundLimit, 2 * maxMessageBytes + 1024) }
 }
