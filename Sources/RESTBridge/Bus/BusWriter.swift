@@ -109,9 +109,14 @@ final class BusWriter: @unchecked Sendable {
             }
             var online: [Int64] = [], offline: [Int64] = []
             if let presence {
+                var nodesOf: [Int64: Int] = [:], deltas: [(Int64, Int)] = []
                 for row in try connection.executePrepared(Self.presenceStatement, [node, presence]).rows {
-                    guard let userID = row.int("user_id").map(Int64.init), let nodes = row.int("nodes"),
-                          let delta = row.int("delta") else { continue }
+                    guard let userID = row.int("user_id").map(Int64.init) else { continue }
+                    if let nodes = row.int("nodes") { nodesOf[userID] = nodes }
+                    if let delta = row.int("delta") { deltas.append((userID, delta)) }
+                }
+                for (userID, delta) in deltas {
+                    guard let nodes = nodesOf[userID] else { continue }
                     if delta > 0 && nodes == delta { online.append(userID) }
                     if delta < 0 && nodes <= 0 { offline.append(userID) }
                 }
@@ -215,7 +220,10 @@ final class BusWriter: @unchecked Sendable {
 
     /// This node's presence changes: its rows in `hub_presence`, the count of nodes each user is
     /// online on (row locks make the first and the last node's statement the only one to see the
-    /// transition), and one bus row with the changes. Answers the users whose count changed.
+    /// transition), and one bus row with the changes. Answers the users whose count changed:
+    /// their new count and their change as rows of their own, joined by the caller. Joined here,
+    /// the two CTEs (estimated at one row each) met in a nested loop: 10,000 sessions closing
+    /// at once took 3.3 s (pg_stat_statements), 0.1 s as two lists (EXPLAIN ANALYZE).
     static let presenceStatement = """
         WITH c AS (
             SELECT * FROM jsonb_to_recordset($2::jsonb) AS (user_id bigint, room text, name text, role text, present boolean)
@@ -244,7 +252,7 @@ final class BusWriter: @unchecked Sendable {
         bus AS (
             INSERT INTO hub_bus (node, kind, payload) VALUES ($1, 'presence', $2)
         )
-        SELECT c.user_id, c.nodes, d.delta FROM counted c JOIN deltas d USING (user_id)
+        SELECT user_id, nodes, NULL AS delta FROM counted UNION ALL SELECT user_id, NULL, delta FROM deltas
         """
 
     /// `$1`: a node to end whatever its lease (or NULL); `$2`: this node (the bus row's origin).

@@ -202,5 +202,14 @@ extension Migrations {
             CREATE TRIGGER users_delete_notifications BEFORE DELETE ON users
                 FOR EACH ROW EXECUTE FUNCTION hub_delete_user_notifications();
             """),
+        // hub_iso as STABLE, which to_char is: PostgreSQL inlines a SQL function only when its
+        // body is no more volatile than it is declared, so the IMMUTABLE one ran as a function
+        // call, its body parsed and planned again at each call site of each statement
+        // (`fmgr_sql`: 4% of PostgreSQL's time in a handshake storm, perf). Inlined: 0.8 µs a
+        // call instead of 1.9 (psql, 100,000 calls).
+        Migration(version: 19, name: "hub_iso inlined", sql: """
+            CREATE OR REPLACE FUNCTION hub_iso(ts timestamptz) RETURNS text LANGUAGE sql STABLE AS
+                $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+            """),
     ]
 }
