@@ -1,3 +1,4 @@
+import Dispatch
 import Hub
 import Synchronization
 
@@ -18,6 +19,8 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     private let isolateFailures: Bool
     private let run: Run
     private let afterBatch: (@Sendable ([Output]) -> Void)?
+    /// Serial: `afterBatch` calls keep the batches' order.
+    private let afterBatchQueue = DispatchQueue(label: "hub.batcher.after-batch")
     private let state = Locked<(waiting: [Waiter], inFlight: Int)>(([], 0))
 
     /// - Parameters:
@@ -27,9 +30,11 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     ///     costlier than that alone still goes, alone).
     ///   - isolateFailures: when a batch of several fails, each request is tried again alone, so
     ///     one bad request fails only itself (writes); otherwise the batch's callers share the error.
-    ///   - afterBatch: runs with a batch's outputs once its callers have them and before the next
-    ///     batch starts (work that must follow commit order, such as live pushes, without holding
-    ///     the callers' answers back).
+    ///   - afterBatch: runs with each batch's outputs once its callers have them, one batch after
+    ///     the other in the order they were run (work that must follow commit order, such as live
+    ///     pushes), on a queue of its own: the next batch goes to the database meanwhile. Run
+    ///     before the next batch, the pushes of a bulk request of 100 events held the one event
+    ///     slot 1.3-1.6 ms of its 7-8 (instrumented hubd, bulk at 100 requests/s).
     public init(pool: DatabasePool, maxInFlight: Int = 1, maxCost: Int = 1000, cost: @escaping @Sendable (Input) -> Int = { _ in 1 },
                 isolateFailures: Bool = false, afterBatch: (@Sendable ([Output]) -> Void)? = nil, run: @escaping Run)
     {
@@ -89,13 +94,13 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
             switch answer {
             case .success(let outputs):
                 for (waiter, output) in zip(batch, outputs) { waiter.done(.success(output)) }
-                afterBatch?(outputs)
+                following(outputs)
             case .failure(let error):
                 if isolateFailures, batch.count > 1, let connection = try? connection.get() {
                     for waiter in batch {
                         let alone = Result { try run(connection, [waiter.input]) }
                         waiter.done(alone.map { $0[0] })
-                        if case .success(let outputs) = alone { afterBatch?(outputs) }
+                        if case .success(let outputs) = alone { following(outputs) }
                     }
                 } else {
                     for waiter in batch { waiter.done(.failure(error)) }
@@ -103,5 +108,10 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
             }
             sendNextBatch()
         }
+    }
+
+    private func following(_ outputs: [Output]) {
+        guard let afterBatch else { return }
+        afterBatchQueue.async { afterBatch(outputs) }
     }
 }

@@ -87,14 +87,15 @@ public final class EventPipeline: Sendable {
         return results
     }
 
-    /// The live pushes of a committed batch, after its callers have their answers and before the
-    /// next batch, for the recipients with a session on this node (the other nodes push theirs
-    /// from the bus). An event's notifications differ by id and recipient within a language and
-    /// a set of channels: each such group's push is encoded once and copied with the two filled
-    /// in (a room of 10,000 took 8.5 µs a push encoded one by one). The channel then frames each
-    /// once for all of its recipient's sessions. The hub's publish generation moves even when no
-    /// recipient is here: a handshake that read its unread count before this commit must read it
-    /// again (see `ChannelHub.publishGeneration`).
+    /// The live pushes of a committed batch, after its callers have their answers and in commit
+    /// order (the next batch is at the database meanwhile: `Batcher`'s `afterBatch`), for the
+    /// recipients with a session on this node (the other nodes push theirs from the bus). An
+    /// event's notifications differ by id and recipient within a language and a set of channels:
+    /// each such group's push is encoded once and copied with the two filled in (a room of 10,000
+    /// took 8.5 µs a push encoded one by one). The channel then frames each once for all of its
+    /// recipient's sessions. The hub's publish generation moves even when no recipient is here: a
+    /// handshake that read its unread count before this commit must read it again (see
+    /// `ChannelHub.publishGeneration`).
     private static func push(_ results: [Result], hub: ChannelHub) {
         let now = WallClock.nowMillis()
         var messages: [ChannelMessage] = []
