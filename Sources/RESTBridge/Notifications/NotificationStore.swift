@@ -59,10 +59,9 @@ public struct NotificationStore: Sendable {
     /// What lists, counts and replays show: visible, and not snoozed now.
     static let shown = visible + " AND (\(snoozedUntil) IS NULL OR \(snoozedUntil) <= now())"
 
-    /// A user's counts as one select item, `counts` (`{unread,unseen}`, read by `counts(_:)`):
-    /// their own unread (unseen: and not seen) notifications, plus the announcements shown to
-    /// them that they have not read (seen), leaving out what is archived, snoozed, expired or
-    /// deleted. Unseen is never more than unread: reading a notification also makes it seen.
+    /// A user's counts as one select item, `counts` (read by `counts(_:)`): their own unread
+    /// (unseen: and not seen) notifications, plus the announcements shown to them that they have
+    /// not read (seen), leaving out what is archived, snoozed, expired or deleted. Unseen is never more than unread: reading a notification also makes it seen.
     /// `createdAt`: the user's `created_at` where the statement has it (a join), else looked up.
     ///
     /// Both counts come from one pass over each source: counted one by one, each index was read
@@ -74,16 +73,19 @@ public struct NotificationStore: Sendable {
     /// each user's announcements one by one cost 3.3-4.0 s for a batch of 500 handshakes with 500
     /// announcements, against 0.3-0.5 s before seen and archive existed.
     /// Per user, nothing here grows with the number of announcements: "made before the account" is
-    /// a binary search (`width_bucket`) in the sorted creation times, gathered once per statement,
-    /// and the user's own rows are probed by id (scanning every announcement for each user and
-    /// count cost 0.2 ms a handshake with 120 announcements: churn at 0.20 of raw upgrades).
+    /// a binary search (`width_bucket`) in the sorted creation times, gathered once per statement
+    /// (and added to both counts by the caller: used twice in SQL, it was gathered twice), and the
+    /// announcements of the user's own rows are probed by id, one `LIMIT 1` look-up each: as
+    /// `id = ANY (their ids)`, the generic plan scanned every live announcement for each user
+    /// (120 of them: 1,971 buffers for 15 handshakes, 443 now, EXPLAIN ANALYZE; scanning them
+    /// for each user and count once cost 0.2 ms a handshake: churn at 0.20 of raw upgrades).
     static func counts(of user: String, createdAt: String? = nil) -> String {
         let live = "a.recipient_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())"
         let created = createdAt ?? "(SELECT created_at FROM users WHERE id = \(user))"
         let hidden = "r.user_id IS NOT NULL OR s.deleted_at IS NOT NULL OR s.archived_at IS NOT NULL OR s.snoozed_until > now()"
         // Timestamps are in microseconds: "at or before created - 1 µs" is "before created".
         return """
-        (SELECT ARRAY[own.unread + shown.n - hidden.unread, own.unseen + shown.n - hidden.unseen]
+        (SELECT ARRAY[own.unread - hidden.unread, own.unseen - hidden.unseen, shown.n]
          FROM (SELECT count(*) AS unread, count(*) FILTER (WHERE seen_at IS NULL) AS unseen FROM notifications
                WHERE recipient_id = \(user) AND NOT is_read AND archived_at IS NULL
                AND (snoozed_until IS NULL OR snoozed_until <= now()) AND (expires_at IS NULL OR expires_at > now())) own,
@@ -93,19 +95,19 @@ public struct NotificationStore: Sendable {
                        WHERE \(live) AND NOT a.include_new_users)), 0) AS n) shown,
               (SELECT count(*) FILTER (WHERE \(hidden)) AS unread,
                    count(*) FILTER (WHERE \(hidden) OR s.seen_at IS NOT NULL) AS unseen
-               FROM notifications a
+               FROM (SELECT notification_id FROM announcement_reads WHERE user_id = \(user)
+                     UNION SELECT notification_id FROM announcement_states WHERE user_id = \(user)) mine
+               CROSS JOIN LATERAL (SELECT a.id FROM notifications a WHERE a.id = mine.notification_id AND \(live)
+                   AND (a.include_new_users OR a.created_at >= \(created)) LIMIT 1) a
                LEFT JOIN announcement_states s ON s.notification_id = a.id AND s.user_id = \(user)
-               LEFT JOIN announcement_reads r ON r.notification_id = a.id AND r.user_id = \(user)
-               WHERE a.id = ANY (ARRAY(SELECT notification_id FROM announcement_reads WHERE user_id = \(user)
-                                       UNION SELECT notification_id FROM announcement_states WHERE user_id = \(user)))
-               AND \(live) AND (a.include_new_users OR a.created_at >= \(created))) hidden) AS counts
+               LEFT JOIN announcement_reads r ON r.notification_id = a.id AND r.user_id = \(user)) hidden) AS counts
         """
     }
 
     static func counts(_ row: QueryResult.Row) -> InboxCounts {
-        let both = row.string("counts").flatMap(PostgresArray.integers) ?? []
-        guard both.count == 2, let unread = both[0], let unseen = both[1] else { return .zero }
-        return InboxCounts(unread: Int(unread), unseen: Int(unseen))
+        let parts = row.string("counts").flatMap(PostgresArray.integers) ?? []
+        guard parts.count == 3, let unread = parts[0], let unseen = parts[1], let shown = parts[2] else { return .zero }
+        return InboxCounts(unread: Int(unread + shown), unseen: Int(unseen + shown))
     }
 
     static let isReadExpression = "(CASE WHEN n.recipient_id IS NULL THEN ar.user_id IS NOT NULL ELSE n.is_read END)"
