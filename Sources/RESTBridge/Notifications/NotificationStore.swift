@@ -61,24 +61,24 @@ public struct NotificationStore: Sendable {
 
     /// A user's counts as one select item, `counts` (read by `counts(_:)`): their own unread
     /// (unseen: and not seen) notifications, plus the announcements shown to them that they have
-    /// not read (seen), leaving out what is archived, snoozed, expired or deleted. Unseen is never more than unread: reading a notification also makes it seen.
+    /// not read (seen), leaving out what is archived, snoozed, expired or deleted. Unseen is never
+    /// more than unread: reading a notification also makes it seen.
     /// `createdAt`: the user's `created_at` where the statement has it (a join), else looked up.
     ///
     /// Both counts come from one pass over each source: counted one by one, each index was read
-    /// twice and each aggregate set up twice per user, and PostgreSQL spent 0.47-0.50 ms on a
-    /// batch of 15 handshakes with 30 unread notifications each, against 0.33 ms (pgbench).
-    /// The announcement part is every live announcement (the same for every user of a
-    /// statement: computed once), less those made before the account (unless meant for new users
-    /// too), less those among the user's own few read and state rows that do not count. Counting
-    /// each user's announcements one by one cost 3.3-4.0 s for a batch of 500 handshakes with 500
-    /// announcements, against 0.3-0.5 s before seen and archive existed.
+    /// twice and each aggregate set up twice per user (PostgreSQL: 0.47-0.50 ms for a batch of 15
+    /// handshakes with 30 unread notifications each, 0.33 ms in one pass; pgbench).
+    /// The announcement part is every live announcement, less those made before the account
+    /// (unless meant for new users too), less those among the user's own few read and state rows
+    /// that do not count. Counting each user's announcements one by one cost 3.3-4.0 s for a batch
+    /// of 500 handshakes with 500 announcements, against 0.3-0.5 s before seen and archive existed.
     /// Per user, nothing here grows with the number of announcements: "made before the account" is
     /// a binary search (`width_bucket`) in the sorted creation times, gathered once per statement
-    /// (and added to both counts by the caller: used twice in SQL, it was gathered twice), and the
-    /// announcements of the user's own rows are probed by id, one `LIMIT 1` look-up each: as
-    /// `id = ANY (their ids)`, the generic plan scanned every live announcement for each user
-    /// (120 of them: 1,971 buffers for 15 handshakes, 443 now, EXPLAIN ANALYZE; scanning them
-    /// for each user and count once cost 0.2 ms a handshake: churn at 0.20 of raw upgrades).
+    /// and added to both counts by the caller (used twice in SQL, they were gathered twice); the
+    /// announcements of the user's own rows are probed by id, one `LIMIT 1` look-up each. As
+    /// `id = ANY (their ids)`, the generic plan scanned every live announcement for each user:
+    /// 1,971 buffers for 15 handshakes with 120 announcements, 348 now (EXPLAIN ANALYZE), and
+    /// churn after a bench's load at 0.61 of raw upgrades, 0.91-0.93 now.
     static func counts(of user: String, createdAt: String? = nil) -> String {
         let live = "a.recipient_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())"
         let created = createdAt ?? "(SELECT created_at FROM users WHERE id = \(user))"
