@@ -26,13 +26,8 @@ import Testing
     /// Timestamps are written by `hub_iso` in every answer: it must give the API's format and be
     /// inlined into the statements that call it (a function call per row and a parse per
     /// statement otherwise; see migration 19).
-    @Test func isoTimestampsAreInlined() async throws {
-        let pool = DatabasePool(url: Self.url, workers: 1)
-        let schema = "t_\(UUID().uuidString.prefix(8).lowercased())"
-        let (text, plan): (String?, String) = try await pool.run { connection in
-            try connection.executeScript("CREATE SCHEMA \(schema); SET search_path TO \(schema)")
-            defer { _ = try? connection.executeScript("SET search_path TO public; DROP SCHEMA \(schema) CASCADE") }
-            _ = try Migrations.apply(on: connection)
+    @Test func isoTimestampsAreInlined() throws {
+        let (text, plan): (String?, String) = try withSchema { connection in
             let text = try connection.execute("SELECT hub_iso('2026-03-29 01:30:00.25+02') AS t").first?.string("t")
             let plan = try connection.execute("EXPLAIN (VERBOSE) SELECT hub_iso(now())").rows
                 .compactMap { $0.string("QUERY PLAN") }.joined(separator: "\n")

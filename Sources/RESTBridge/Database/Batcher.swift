@@ -94,13 +94,13 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
             switch answer {
             case .success(let outputs):
                 for (waiter, output) in zip(batch, outputs) { waiter.done(.success(output)) }
-                following(outputs)
+                runAfterBatch(outputs)
             case .failure(let error):
                 if isolateFailures, batch.count > 1, let connection = try? connection.get() {
                     for waiter in batch {
                         let alone = Result { try run(connection, [waiter.input]) }
                         waiter.done(alone.map { $0[0] })
-                        if case .success(let outputs) = alone { following(outputs) }
+                        if case .success(let outputs) = alone { runAfterBatch(outputs) }
                     }
                 } else {
                     for waiter in batch { waiter.done(.failure(error)) }
@@ -110,7 +110,7 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    private func following(_ outputs: [Output]) {
+    private func runAfterBatch(_ outputs: [Output]) {
         guard let afterBatch else { return }
         afterBatchQueue.async { afterBatch(outputs) }
     }
