@@ -53,7 +53,7 @@ if Context.environment["HUB_FUZZ"] == "1" {
         ("FuzzWebSocketFrames", ["Hub"]),
         ("FuzzClientMessage", ["Channels"]),
         ("FuzzJWT", ["RESTBridge"]),
-        ("FuzzEventBody", ["RESTBridge"]),
+        ("FuzzEventBody", ["RESTBridge", "Hub"]),
         ("FuzzSMTPReply", ["NotifyDrivers"]),
     ]
     for (name, dependencies) in fuzzTargets {

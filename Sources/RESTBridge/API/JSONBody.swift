@@ -48,7 +48,7 @@ public struct JSONBody {
             object = [:]
             return
         }
-        guard let value = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
+        guard let value = try? JSONReader.parse(bytes) else {
             throw APIError(.badRequest, code: "INVALID_JSON", message: "The body is not valid JSON",
                            details: [("body", ["Expected a JSON object."])])
         }
@@ -61,13 +61,13 @@ public struct JSONBody {
         range = 0..<bytes.count
     }
 
-    public func has(_ name: String) -> Bool { object[name] != nil && !(object[name] is NSNull) }
+    public func has(_ name: String) -> Bool { object[name] != nil && !isJSONNull(object[name]) }
 
     /// A string field; a present value of another type is recorded as an error.
     public func string(_ name: String, _ errors: inout FieldErrors, required: Bool = false, maxLength: Int = 1000)
         -> String?
     {
-        guard let value = object[name], !(value is NSNull) else {
+        guard let value = object[name], !isJSONNull(value) else {
             if required { errors.add(fieldPrefix + name, "This field is required.") }
             return nil
         }
@@ -90,7 +90,7 @@ public struct JSONBody {
     }
 
     public func bool(_ name: String, _ errors: inout FieldErrors) -> Bool? {
-        guard let value = object[name], !(value is NSNull) else { return nil }
+        guard let value = object[name], !isJSONNull(value) else { return nil }
         guard let flag = JSONNumber.bool(value) else {
             errors.add(fieldPrefix + name, "Must be a boolean.")
             return nil
@@ -99,7 +99,7 @@ public struct JSONBody {
     }
 
     public func integer(_ name: String, _ errors: inout FieldErrors, required: Bool = false) -> Int64? {
-        guard let value = object[name], !(value is NSNull) else {
+        guard let value = object[name], !isJSONNull(value) else {
             if required { errors.add(fieldPrefix + name, "This field is required.") }
             return nil
         }
@@ -114,7 +114,7 @@ public struct JSONBody {
     public func integers(_ name: String, _ errors: inout FieldErrors, maxCount: Int, required: Bool = true,
                          message: String) -> [Int64]
     {
-        guard let value = object[name], !(value is NSNull) else {
+        guard let value = object[name], !isJSONNull(value) else {
             if required { errors.add(fieldPrefix + name, message) }
             return []
         }
@@ -124,6 +124,13 @@ public struct JSONBody {
         }
         return ids
     }
+}
+
+/// JSON `null` as parsed (`NSNull`), told by its type: `value is NSNull` on a Swift string, list or
+/// object bridges it to a Foundation object first, a tenth of a bulk request's validation (perf).
+func isJSONNull(_ value: Any?) -> Bool {
+    guard let value else { return false }
+    return type(of: value) == NSNull.self
 }
 
 /// A list as the API answers it: `{"count": n, "results": [...]}`.

@@ -86,18 +86,26 @@ public struct EventCatalogue: Sendable {
 
     /// Fills `{name}` from `data` (strings and numbers); nil when a placeholder has no value.
     public static func render(_ template: String, data: [String: String]) -> String? {
-        var out = ""
-        var rest = template[...]
-        while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else {
-                out += rest[open...]
-                return out
+        // On UTF-8 bytes (the braces are ASCII): walking the Characters of Arabic and French
+        // templates, six per event, was a fifth of a bulk request's validation (perf).
+        let bytes = Array(template.utf8)
+        guard var open = bytes.firstIndex(of: UInt8(ascii: "{")) else { return template }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64)
+        var start = 0
+        while true {
+            out.append(contentsOf: bytes[start..<open])
+            guard let close = bytes[open...].firstIndex(of: UInt8(ascii: "}")) else {
+                start = open
+                break
             }
-            guard let value = data[String(rest[rest.index(after: open)..<close])], !value.isEmpty else { return nil }
-            out += value
-            rest = rest[rest.index(after: close)...]
+            guard let value = data[String(decoding: bytes[(open + 1)..<close], as: UTF8.self)], !value.isEmpty else { return nil }
+            out.append(contentsOf: value.utf8)
+            start = close + 1
+            guard let next = bytes[start...].firstIndex(of: UInt8(ascii: "{")) else { break }
+            open = next
         }
-        return out + rest
+        out.append(contentsOf: bytes[start...])
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -126,7 +126,7 @@ public enum NotificationRoutes {
         }
         var data = "{}"
         var object: [String: Any] = [:]
-        if let value = body.object["data"], !(value is NSNull) {
+        if let value = body.object["data"], !isJSONNull(value) {
             if let given = value as? [String: Any] { object = given } else { errors.add("data", "Must be a JSON object.") }
         }
         // Madrasti's parent notification names its student beside the recipient.

@@ -49,7 +49,7 @@ public enum PreferencesRoutes {
                 }
                 for field in fields where field.kind != .readOnly {
                     guard let raw = body.object[field.name] else { continue }
-                    if raw is NSNull {
+                    if isJSONNull(raw) {
                         if field.defaultValue == nil { values[field.name] = .some(nil) } else { errors.add(field.name, "May not be null.") }
                         continue
                     }

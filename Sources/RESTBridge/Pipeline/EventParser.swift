@@ -25,7 +25,7 @@ public struct EventParser: Sendable {
         let entry = catalogue.entries[type]
         var dataJSON = "{}"
         var placeholders: [String: String] = [:]
-        if let raw = body.object["data"], !(raw is NSNull) {
+        if let raw = body.object["data"], !isJSONNull(raw) {
             // As posted (cut out of the body); encoded again only when it cannot be found there.
             let reencoded = { (object: [String: Any]) in
                 (try? JSONSerialization.data(withJSONObject: object)).map { String(decoding: $0, as: UTF8.self) }
@@ -69,7 +69,7 @@ public struct EventParser: Sendable {
         event.relatedObjectType = body.string("related_object_type", &errors, maxLength: 64)
         event.relatedObjectID = body.string("related_object_id", &errors, maxLength: 64)
         event.requiresAction = body.bool("requires_action", &errors) ?? false
-        if let policy = body.object["escalation"], !(policy is NSNull) {
+        if let policy = body.object["escalation"], !isJSONNull(policy) {
             event.escalation = EscalationStep.parse(policy, field: prefix + "escalation", &errors) ?? []
         } else if let entry {
             event.escalation = EscalationStep.applying(entry.escalation, to: priority)
@@ -96,7 +96,7 @@ public struct EventParser: Sendable {
     private static func hasRecipients(_ value: Any?) -> Bool {
         guard let object = value as? [String: Any] else { return false }
         return object.contains { key, value in
-            if value is NSNull || !["users", "rooms", "roles", "guardians_of", "all"].contains(key) { return false }
+            if isJSONNull(value) || !["users", "rooms", "roles", "guardians_of", "all"].contains(key) { return false }
             if key == "all" { return JSONNumber.bool(value) != false }
             return (value as? [Any])?.isEmpty != true
         }

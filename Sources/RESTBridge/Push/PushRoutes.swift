@@ -126,7 +126,7 @@ public enum PushRoutes {
         } else {
             errors.add("keys", body.has("keys") ? "Must be an object with p256dh and auth." : "This field is required.")
         }
-        if let expiry = body.object["expirationTime"], !(expiry is NSNull), JSONNumber.integer(expiry) == nil {
+        if let expiry = body.object["expirationTime"], !isJSONNull(expiry), JSONNumber.integer(expiry) == nil {
             errors.add("expirationTime", "Must be null or a time in milliseconds.")
         }
         let userAgent = body.string("user_agent", &errors, maxLength: 512)

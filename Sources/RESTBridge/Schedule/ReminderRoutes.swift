@@ -30,7 +30,7 @@ public enum ReminderRoutes {
             var merged = (try? JSONSerialization.jsonObject(with: Data(current.event.utf8))) as? [String: Any] ?? [:]
             merged["rule"] = (try? JSONSerialization.jsonObject(with: Data(current.rule.utf8))) ?? [:]
             merged["cancellation_key"] = current.cancellationKey
-            for (key, value) in changes where key != "active" { merged[key] = value is NSNull ? nil : value }
+            for (key, value) in changes where key != "active" { merged[key] = isJSONNull(value) ? nil : value }
             let input = try Input.parse(merged, parser: parser, active: changes["active"])
             guard let reminder = try await store.update(id: current.id, event: input.event, type: input.type, rule: input.rule,
                                                         timezone: .some(input.timezone),

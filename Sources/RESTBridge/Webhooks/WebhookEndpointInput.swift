@@ -39,7 +39,7 @@ struct WebhookEndpointInput {
                 errors.add("url", message.text)
             }
         }
-        if let value = body.object["event_types"], !(value is NSNull) {
+        if let value = body.object["event_types"], !isJSONNull(value) {
             if let list = value as? [Any], !list.isEmpty, list.count <= maxEventTypes {
                 var types: [String] = []
                 for (index, item) in list.enumerated() {
@@ -54,7 +54,7 @@ struct WebhookEndpointInput {
             } else {
                 errors.add("event_types", "A list of 1 to \(maxEventTypes) event types.")
             }
-        } else if !partial || body.object["event_types"] is NSNull {
+        } else if !partial || isJSONNull(body.object["event_types"]) {
             errors.add("event_types", "This field is required.")
         }
         input.description = body.string("description", &errors, maxLength: 500)

@@ -1,5 +1,6 @@
 import Foundation
 import FuzzSupport
+import Hub
 import RESTBridge
 
 // The events endpoints' validation (`POST /api/v1/events/` and `events/bulk/`): nothing may crash;
@@ -10,6 +11,7 @@ let parser = EventParser(catalogue: try! EventCatalogue.bundled())
 
 Fuzzer.run { input in
     guard let body = try? JSONBody(bytes: Array(input)) else { return }
+    requireFoundationReadsTheSame(Data(input), body.object)
     var errors = FieldErrors()
     if let event = parser.parse(body, &errors) {
         Fuzzer.require(errors.isEmpty, "an event was accepted with errors \(errors.fields)")
@@ -36,4 +38,38 @@ func requireSameData(_ text: String, _ parsed: Any?) {
     Fuzzer.require(stored != nil, "data is not a JSON object: \(text)")
     let expected = (parsed as? [String: Any]).map { $0 as NSDictionary } ?? NSDictionary()
     Fuzzer.require(stored == expected, "data \(text) differs from the parsed \(expected)")
+}
+
+/// The hub's JSON reader (behind JSONBody) against Foundation's JSONSerialization as the judge: what
+/// the hub reads, Foundation reads to the same values. Foundation refuses only numbers too long for
+/// its decimals (past about 38 digits), which the hub reads as doubles.
+func requireFoundationReadsTheSame(_ input: Data, _ object: [String: Any]) {
+    guard !input.isEmpty else { return }  // an empty body is an empty object, by design
+    guard let foundation = (try? JSONSerialization.jsonObject(with: input)) as? [String: Any] else {
+        var digits = 0, longest = 0
+        for byte in input {
+            digits = (48...57).contains(byte) ? digits + 1 : 0
+            longest = max(longest, digits)
+        }
+        Fuzzer.require(longest > 38, "JSONSerialization refuses what the hub read: \(String(decoding: input, as: UTF8.self))")
+        return
+    }
+    Fuzzer.require(sameJSON(object, foundation), "JSONSerialization reads \(String(decoding: input, as: UTF8.self)) otherwise")
+}
+
+func sameJSON(_ left: Any, _ right: Any) -> Bool {
+    switch (left, right) {
+    case (let left as [String: Any], let right as [String: Any]):
+        return left.count == right.count && left.allSatisfy { key, value in right[key].map { sameJSON(value, $0) } ?? false }
+    case (let left as [Any], let right as [Any]):
+        return left.count == right.count && zip(left, right).allSatisfy { sameJSON($0, $1) }
+    case (let left as String, let right as String):
+        return left == right
+    case (let left as NSNumber, let right as NSNumber):
+        // Booleans stay booleans; numbers agree to the last bits (Foundation keeps big ones as decimals).
+        let (a, b) = (left.doubleValue, right.doubleValue)
+        return JSONNumber.isBool(left) == JSONNumber.isBool(right) && abs(a - b) <= 1e-12 * max(1, abs(a))
+    default:
+        return left is NSNull && right is NSNull
+    }
 }
