@@ -37,7 +37,14 @@ public final class EventPipeline: Sendable {
     }
 
     private let hub: ChannelHub
-    private let batcher: Batcher<[EventRequest], [Result]>
+    private let batcher: Batcher<Submission, [Result]>
+
+    /// One caller's events, each already encoded as its element of the statement's input: the
+    /// encoding (0.3 ms for 100 events) is done by the caller, not in the one event slot.
+    private struct Submission: Sendable {
+        let events: [EventRequest]
+        let elements: [[UInt8]]
+    }
 
     /// `onQueued` runs when outbox rows were written (wakes the outbox worker).
     /// `digestWindowSeconds` > 0 replaces the hourly/daily/weekly digest windows (tests).
@@ -47,16 +54,20 @@ public final class EventPipeline: Sendable {
                 onQueued: @escaping @Sendable () -> Void = {}) {
         let busNode = bus?.settings.nodeID
         self.hub = hub
-        batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: EventParser.maxEventsPerRequest, cost: { $0.count },
+        batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: EventParser.maxEventsPerRequest, cost: { $0.events.count },
                           isolateFailures: true, afterBatch: { Self.push($0.flatMap { $0 }, hub: hub) }) { connection, groups in
-            let results = try Self.store(groups.flatMap { $0 }, digestWindowSeconds: digestWindowSeconds, on: connection,
-                                       busNode: busNode)
-            if results.contains(where: { $0.deliveriesQueued > 0 || $0.webhooksInBatch > 0 }) { onQueued() }
-            if let bus, results.contains(where: { !$0.duplicate }) { bus.countEventBatch() }
-            var rest = results[...]
-            return groups.map { group in
-                defer { rest = rest.dropFirst(group.count) }
-                return Array(rest.prefix(group.count))
+            let events = groups.flatMap(\.events)
+            let read = try EventStore.run(events, elements: groups.flatMap(\.elements), digestWindowSeconds: digestWindowSeconds,
+                                          on: connection, busNode: busNode)
+            return { connection in
+                let results = Self.results(of: events, try read(connection))
+                if results.contains(where: { $0.deliveriesQueued > 0 || $0.webhooksInBatch > 0 }) { onQueued() }
+                if let bus, results.contains(where: { !$0.duplicate }) { bus.countEventBatch() }
+                var rest = results[...]
+                return groups.map { group in
+                    defer { rest = rest.dropFirst(group.events.count) }
+                    return Array(rest.prefix(group.events.count))
+                }
             }
         }
     }
@@ -65,15 +76,11 @@ public final class EventPipeline: Sendable {
     /// answers one result per event, in order.
     public func accept(_ events: [EventRequest]) async throws -> [Result] {
         guard !events.isEmpty else { return [] }
-        return try await batcher.submit(events)
+        return try await batcher.submit(Submission(events: events, elements: events.map(EventStore.element)))
     }
 
-    /// One statement for the whole batch.
-    private static func store(_ events: [EventRequest], digestWindowSeconds: Int, on connection: PostgresConnection,
-                              busNode: String?) throws
-        -> [Result]
-    {
-        let stored = try EventStore.store(events, digestWindowSeconds: digestWindowSeconds, on: connection, busNode: busNode)
+    /// The events as stored, as the endpoints answer them.
+    private static func results(of events: [EventRequest], _ stored: [EventStore.Stored]) -> [Result] {
         var results: [Result] = []
         results.reserveCapacity(events.count)
         for (event, outcome) in zip(events, stored) {

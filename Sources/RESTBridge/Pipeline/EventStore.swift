@@ -40,6 +40,17 @@ struct EventStore: Sendable {
     static func store(_ events: [EventRequest], digestWindowSeconds: Int = 0, on connection: PostgresConnection,
                       busNode: String? = nil) throws -> [Stored]
     {
+        try run(events, digestWindowSeconds: digestWindowSeconds, on: connection, busNode: busNode)(connection)
+    }
+
+    /// `store` in two steps: runs the statement (committed when this returns) and answers how to
+    /// read what it stored, on the same connection, after the event slot is given up (`Batcher`).
+    /// `elements`: each event's element of the input (`element`), when the caller encoded them
+    /// already, outside the slot.
+    static func run(_ events: [EventRequest], elements: [[UInt8]]? = nil, digestWindowSeconds: Int = 0,
+                    on connection: PostgresConnection, busNode: String? = nil) throws
+        -> @Sendable (PostgresConnection) throws -> [Stored]
+    {
         var firstWithKey: [String: Int] = [:]
         var sent: [Int] = []  // indexes of `events` sent to the database
         var sameAs: [Int: Int] = [:]
@@ -53,10 +64,18 @@ struct EventStore: Sendable {
             }
             sent.append(index)
         }
-        var parameters = [input(sent.map { events[$0] }), String(digestWindowSeconds)]
+        var parameters = [input(sent.map { elements?[$0] ?? element(events[$0]) }), String(digestWindowSeconds)]
         if let busNode { parameters.append(busNode) }
         let groups = events.contains { !$0.recipients.rooms.isEmpty || !$0.recipients.roles.isEmpty }
         let rows = try connection.executePrepared(statements[(busNode == nil ? 0 : 1) + (groups ? 2 : 0)], parameters).rows
+        return { [sent, sameAs] connection in try read(rows, of: events, sent: sent, sameAs: sameAs, on: connection) }
+    }
+
+    /// The stored events from the statement's rows (`sent`: the indexes of `events` it was given;
+    /// `sameAs`: the others, each to the earlier event with its key).
+    private static func read(_ rows: [QueryResult.Row], of events: [EventRequest], sent: [Int], sameAs: [Int: Int],
+                             on connection: PostgresConnection) throws -> [Stored]
+    {
         var stored = try answers(rows, count: sent.count)
         // Duplicates (rare) are looked up after the statement, which then needs no join to past
         // events, and which could not see one committed meanwhile by a concurrent statement.
@@ -84,38 +103,49 @@ struct EventStore: Sendable {
 
     /// The batch as one JSON array, read by `jsonb_to_recordset` (one parameter, no escaping of
     /// array literals, any number of events).
-    static func input(_ events: [EventRequest]) -> String {
-        var json = JSONWriter(capacity: 512 * events.count)
-        json.beginArray()
-        for event in events {
-            json.beginObject()
-            json.key("idempotency_key"); if let key = event.idempotencyKey { json.string(key) } else { json.null() }
-            json.field("event_type", event.type)
-            json.field("category", event.category)
-            json.field("priority", event.priority.rawValue)
-            json.field("title", event.title.en)
-            json.field("title_arabic", event.title.ar)
-            json.field("title_french", event.title.fr)
-            json.field("message", event.message.en)
-            json.field("message_arabic", event.message.ar)
-            json.field("message_french", event.message.fr)
-            json.key("data"); json.raw(Array(event.data.utf8))
-            json.key("related_object_type"); if let value = event.relatedObjectType { json.string(value) } else { json.null() }
-            json.key("related_object_id"); if let value = event.relatedObjectID { json.string(value) } else { json.null() }
-            json.field("requires_action", event.requiresAction)
-            json.key("expires_at"); if let value = event.expiresAt { json.string(value) } else { json.null() }
-            json.field("include_new_users", event.includeNewUsers)
-            json.key("users"); ints(event.recipients.users, &json)
-            json.key("rooms"); json.beginArray(); for room in event.recipients.rooms { json.string(room) }; json.endArray()
-            json.key("roles"); json.beginArray(); for role in event.recipients.roles { json.string(role.rawValue) }; json.endArray()
-            json.key("guardians_of"); ints(event.recipients.guardiansOf, &json)
-            json.field("everyone", event.recipients.everyone)
-            json.key("escalation"); EscalationStep.write(event.escalation, &json)
-            json.key("timezone"); if let zone = event.recipientTimezone { json.string(zone) } else { json.null() }
-            json.endObject()
+    static func input(_ events: [EventRequest]) -> String { input(events.map(element)) }
+
+    /// The events' elements, already encoded, as the input array.
+    private static func input(_ elements: [[UInt8]]) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        bytes.reserveCapacity(elements.reduce(2) { $0 + $1.count + 1 })
+        for (index, element) in elements.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: element)
         }
-        json.endArray()
-        return String(decoding: json.bytes, as: UTF8.self)
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// One event as its object of the input array.
+    static func element(_ event: EventRequest) -> [UInt8] {
+        var json = JSONWriter(capacity: 512)
+        json.beginObject()
+        json.key("idempotency_key"); if let key = event.idempotencyKey { json.string(key) } else { json.null() }
+        json.field("event_type", event.type)
+        json.field("category", event.category)
+        json.field("priority", event.priority.rawValue)
+        json.field("title", event.title.en)
+        json.field("title_arabic", event.title.ar)
+        json.field("title_french", event.title.fr)
+        json.field("message", event.message.en)
+        json.field("message_arabic", event.message.ar)
+        json.field("message_french", event.message.fr)
+        json.key("data"); json.raw(Array(event.data.utf8))
+        json.key("related_object_type"); if let value = event.relatedObjectType { json.string(value) } else { json.null() }
+        json.key("related_object_id"); if let value = event.relatedObjectID { json.string(value) } else { json.null() }
+        json.field("requires_action", event.requiresAction)
+        json.key("expires_at"); if let value = event.expiresAt { json.string(value) } else { json.null() }
+        json.field("include_new_users", event.includeNewUsers)
+        json.key("users"); ints(event.recipients.users, &json)
+        json.key("rooms"); json.beginArray(); for room in event.recipients.rooms { json.string(room) }; json.endArray()
+        json.key("roles"); json.beginArray(); for role in event.recipients.roles { json.string(role.rawValue) }; json.endArray()
+        json.key("guardians_of"); ints(event.recipients.guardiansOf, &json)
+        json.field("everyone", event.recipients.everyone)
+        json.key("escalation"); EscalationStep.write(event.escalation, &json)
+        json.key("timezone"); if let zone = event.recipientTimezone { json.string(zone) } else { json.null() }
+        json.endObject()
+        return json.bytes
     }
 
     private static func ints(_ values: [Int64], _ json: inout JSONWriter) {

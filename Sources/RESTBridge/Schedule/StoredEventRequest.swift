@@ -3,13 +3,10 @@ import Hub
 import NotifyDrivers
 
 /// An `EventRequest` kept in PostgreSQL until its time: written as the object the event statement
-/// reads (`EventStore.input`), read back here when it is due.
+/// reads (`EventStore.element`), read back here when it is due.
 extension EventRequest {
-    /// The event as one JSON object (the element `EventStore.input` writes for it).
-    var storedJSON: String {
-        let array = EventStore.input([self])
-        return String(array.dropFirst().dropLast())
-    }
+    /// The event as one JSON object (its element of the event statement's input).
+    var storedJSON: String { String(decoding: EventStore.element(self), as: UTF8.self) }
 
     /// The event from `storedJSON` as PostgreSQL gives it back; `data` is its `data` member's text.
     init?(stored json: String, data: String) {
