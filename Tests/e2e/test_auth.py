@@ -111,6 +111,9 @@ def main():
             assert_error_shape(body, "INVALID_JSON")
             status, _, body = api(port, "POST", "/api/v1/auth/register/", raw=b"[1,2]")
             assert status == 400 and body["error_code"] == "INVALID_JSON"
+            # Strict JSON, as Python's json module (the Django platforms' parser): no trailing comma.
+            status, _, body = api(port, "POST", "/api/v1/auth/register/", raw=b'{"email": "a@b.ma", "password": "x",}')
+            assert status == 400 and body["error_code"] == "INVALID_JSON", (status, body)
 
         def register_staff_roles_need_privilege():
             status, _, body = api(port, "POST", "/api/v1/auth/register/",
