@@ -101,11 +101,8 @@ struct EventStore: Sendable {
         }
     }
 
-    /// The batch as one JSON array, read by `jsonb_to_recordset` (one parameter, no escaping of
-    /// array literals, any number of events).
-    static func input(_ events: [EventRequest]) -> String { input(events.map(element)) }
-
-    /// The events' elements, already encoded, as the input array.
+    /// The batch as one JSON array of the events' elements, read by `jsonb_to_recordset` (one
+    /// parameter, no escaping of array literals, any number of events).
     private static func input(_ elements: [[UInt8]]) -> String {
         var bytes: [UInt8] = [UInt8(ascii: "[")]
         bytes.reserveCapacity(elements.reduce(2) { $0 + $1.count + 1 })
