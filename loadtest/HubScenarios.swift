@@ -87,7 +87,9 @@ enum HubScenarios {
             ("deliveries per second", String(format: "%.0f", Double(result.received) / elapsed)),
             ("REST answer p50 / p99 ms", String(format: "%.3f / %.3f", rest.p50, rest.p99)),
             latencyRow(latency),
-        ] + cluster.rows + (options.rate > 0 ? windowRows(result.samples, publisher, start, start + UInt64(Double(options.messages) / options.rate * 1e9)) : []),
+        ] + cluster.rows + (options.rate > 0 ? windowRows(result.samples, publisher, start,
+                                                          start + UInt64(Double(options.messages) / options.rate * 1e9),
+                                                          seconds: options.window) : []),
         json: ["connections": result.connected, "events": options.messages, "rate": options.rate,
                   "deliveries": result.received, "deliveries_per_second": Double(result.received) / elapsed,
                   "p50_ms": latency.p50, "p99_ms": latency.p99, "p999_ms": latency.p999, "max_ms": latency.max,
@@ -116,7 +118,7 @@ enum HubScenarios {
         _ = waitUntil(seconds: 30) { fleet.progress >= publisher.accepted }
         let result = fleet.collect()
         let latency = Percentiles(result.samples.micros), rest = publisher.answerTimes
-        let windows = result.samples.windows(from: monotonicMillis(start), to: monotonicMillis(end), seconds: Options.window)
+        let windows = result.samples.windows(from: monotonicMillis(start), to: monotonicMillis(end), seconds: options.window)
         let cluster = nodeFigures(fleet, options)
         let figures: [String: Any] = [
             "connections": result.connected, "posted": total, "accepted": publisher.accepted, "received": result.received,
@@ -133,7 +135,7 @@ enum HubScenarios {
             ("pushes received", "\(result.received)"),
             ("REST answer p50 / p99 ms", String(format: "%.3f / %.3f", rest.p50, rest.p99)),
             latencyRow(latency),
-        ] + cluster.rows + windowRows(result.samples, publisher, start, end),
+        ] + cluster.rows + windowRows(result.samples, publisher, start, end, seconds: options.window),
         json: figures.merging(cluster.json) { $1 })
     }
 
@@ -241,7 +243,7 @@ enum HubScenarios {
             ("pushes received", "\(result.received) of \(expected)"),
             ("REST answer p50 / p99 ms", String(format: "%.3f / %.3f", rest.p50, rest.p99)),
             latencyRow(latency),
-        ] + windowRows(result.samples, publisher, start, end),
+        ] + windowRows(result.samples, publisher, start, end, seconds: options.window),
         json: ["connections": result.connected, "requests": total, "events_per_request": perRequest,
                "notifications_per_second": Double(total * perRequest) / elapsed, "accepted": publisher.accepted,
                "received": result.received, "expected": expected, "rest_p99_ms": rest.p99, "p50_ms": latency.p50,
@@ -258,10 +260,10 @@ enum HubScenarios {
 
     /// Per-window rows (`--window`, 10 s): REST-to-receipt and REST answer percentiles, so a
     /// collapse in the middle of a run shows instead of hiding in the overall figure.
-    private static func windowRows(_ samples: TimedSamples, _ publisher: Publisher, _ start: UInt64, _ end: UInt64)
-        -> [(String, String)]
+    private static func windowRows(_ samples: TimedSamples, _ publisher: Publisher, _ start: UInt64, _ end: UInt64,
+                                   seconds: Int) -> [(String, String)]
     {
-        let seconds = Options.window, origin = monotonicMillis(start)
+        let origin = monotonicMillis(start)
         let answers = publisher.timedAnswers
         return samples.windows(from: origin, to: monotonicMillis(end), seconds: seconds).map { from, latency in
             let rest = answers.between(from, from + UInt32(seconds * 1000))

@@ -33,8 +33,9 @@ struct Options {
     var maxP99Millis = 50.0
     /// `bulk`: events in each request.
     var eventsPerRequest = 100
-    /// Figures are also given per window of this many seconds.
-    static let window = 10
+    /// Figures are also given per window of this many seconds (`--window`): 2 lines a stall up
+    /// with the server's own log (a checkpoint, an autovacuum) to the second.
+    var window = 10
     /// The arguments as given, for the worker processes.
     var forwarded: [String] = []
     /// `--nodes host:port,…`: several hubd nodes of one cluster. Sessions are spread over them
@@ -89,6 +90,7 @@ struct Options {
             case "--worker-index": options.workerIndex = Int(value) ?? 0
             case "--run": options.run = value
             case "--step-seconds": options.stepSeconds = max(1, Double(value) ?? options.stepSeconds)
+            case "--window": options.window = max(1, Int(value) ?? options.window)
             case "--max-rate": options.maxRate = Double(value) ?? options.maxRate
             case "--max-p99-ms": options.maxP99Millis = Double(value) ?? options.maxP99Millis
             case "--events-per-request": options.eventsPerRequest = max(1, Int(value) ?? options.eventsPerRequest)

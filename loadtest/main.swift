@@ -24,7 +24,7 @@ let usage = """
       ws-broadcast  --connections N --messages M    one publisher, N receivers on /ws/broadcast/
                     [--pid P]                       also report the server's memory per connection
                     [--message-bytes B]             size of each message (default 40)
-    Latency figures are also printed per 10-second window (by the time each event was posted).
+    Latency figures are also printed per 10-second window (by the time each event was posted; [--window S]).
     Every scenario runs as SCHED_BATCH so its wake-ups do not preempt hubd ([--interactive] not).
     HTTP keep-alive throughput: loadtest/scripts/http-bench.sh (wrk).
     """
