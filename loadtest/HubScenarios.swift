@@ -118,7 +118,8 @@ enum HubScenarios {
         _ = waitUntil(seconds: 30) { fleet.progress >= publisher.accepted }
         let result = fleet.collect()
         let latency = Percentiles(result.samples.micros), rest = publisher.answerTimes
-        let windows = result.samples.windows(from: monotonicMillis(start), to: monotonicMillis(end), seconds: options.window)
+        let windows = result.samples.windows(from: monotonicMillis(start), to: monotonicMillis(end),
+                                             seconds: options.window)
         let cluster = nodeFigures(fleet, options)
         let figures: [String: Any] = [
             "connections": result.connected, "posted": total, "accepted": publisher.accepted, "received": result.received,

@@ -13,14 +13,18 @@ import Testing
         let bothPublished = DispatchSemaphore(value: 0)
         let secondStatementRan = DispatchSemaphore(value: 0)
         let firstReadLate = Locked<Bool?>(nil)
-        let batcher = Batcher<Int, Int>(pool: DatabasePool(url: DatabaseTests.url, workers: 2), maxInFlight: 1, afterBatch: { outputs in
+        let pool = DatabasePool(url: DatabaseTests.url, workers: 2)
+        let batcher = Batcher<Int, Int>(pool: pool, maxInFlight: 1, afterBatch: { outputs in
             if published.withLock({ $0 += outputs; return $0.count }) == 2 { bothPublished.signal() }
         }, runAndRead: { connection, inputs in
             let value = try connection.execute("SELECT $1::int * 10 AS v", [String(inputs[0])]).rows[0].int("v")!
             if inputs == [2] { secondStatementRan.signal() }
             return { _ in
                 // The first batch is read only after the second batch's statement ran.
-                if inputs == [1] { firstReadLate.withLock { $0 = secondStatementRan.wait(timeout: .now() + 10) == .success } }
+                if inputs == [1] {
+                    let ran = secondStatementRan.wait(timeout: .now() + 10) == .success
+                    firstReadLate.withLock { $0 = ran }
+                }
                 return inputs.map { _ in value }
             }
         })

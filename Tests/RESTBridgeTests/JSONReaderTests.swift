@@ -51,8 +51,8 @@ import Testing
 
     /// The kinds the API's validation tells apart survive: JSONNumber reads them as before.
     @Test func numbersKeepTheirKinds() throws {
-        let object = try #require(try JSONReader.parse(Array(
-            #"{"id":42,"big":9007199254740993,"low":-9223372036854775807,"yes":true,"half":0.5}"#.utf8)) as? [String: Any])
+        let text = #"{"id":42,"big":9007199254740993,"low":-9223372036854775807,"yes":true,"half":0.5}"#
+        let object = try #require(try JSONReader.parse(Array(text.utf8)) as? [String: Any])
         #expect(JSONNumber.integer(object["id"]) == 42)
         #expect(JSONNumber.integer(object["big"]) == 9_007_199_254_740_993)  // exact, past 2^53
         // Exact where JSONSerialization makes a decimal number of it, which JSONNumber refuses.
@@ -70,7 +70,8 @@ import Testing
     static func same(_ left: Any, _ right: Any) -> Bool {
         switch (left, right) {
         case (let left as [String: Any], let right as [String: Any]):
-            return left.count == right.count && left.allSatisfy { key, value in right[key].map { same(value, $0) } ?? false }
+            return left.count == right.count
+                && left.allSatisfy { key, value in right[key].map { same(value, $0) } ?? false }
         case (let left as [Any], let right as [Any]):
             return left.count == right.count && zip(left, right).allSatisfy { same($0, $1) }
         case (let left as String, let right as String):

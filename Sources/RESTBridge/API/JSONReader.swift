@@ -133,7 +133,9 @@ enum JSONReader {
                 switch byte {
                 case UInt8(ascii: "\""):
                     index += 1
-                    return try decoded.withUnsafeBufferPointer { (buffer) throws(Invalid) -> String in try text(buffer) }
+                    return try decoded.withUnsafeBufferPointer { (buffer) throws(Invalid) -> String in
+                        try text(buffer)
+                    }
                 case UInt8(ascii: "\\"):
                     try escape(into: &decoded)
                 case 0..<0x20:
@@ -167,7 +169,8 @@ enum JSONReader {
                 var scalar = UInt32(try hex4())
                 if (0xD800..<0xDC00).contains(scalar) {
                     // A high surrogate must be followed by an escaped low one.
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                          bytes[index + 1] == UInt8(ascii: "u")
                     else { throw Invalid() }
                     index += 2
                     let low = UInt32(try hex4())
@@ -220,7 +223,9 @@ enum JSONReader {
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 whole = false
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
                 guard index < bytes.count, isDigit(bytes[index]) else { throw Invalid() }
                 while index < bytes.count, isDigit(bytes[index]) { index += 1 }
             }

@@ -99,7 +99,8 @@ public struct EventCatalogue: Sendable {
                 start = open
                 break
             }
-            guard let value = data[String(decoding: bytes[(open + 1)..<close], as: UTF8.self)], !value.isEmpty else { return nil }
+            let name = String(decoding: bytes[(open + 1)..<close], as: UTF8.self)
+            guard let value = data[name], !value.isEmpty else { return nil }
             out.append(contentsOf: value.utf8)
             start = close + 1
             guard let next = bytes[start...].firstIndex(of: UInt8(ascii: "{")) else { break }

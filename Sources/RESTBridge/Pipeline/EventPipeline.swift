@@ -54,11 +54,12 @@ public final class EventPipeline: Sendable {
                 onQueued: @escaping @Sendable () -> Void = {}) {
         let busNode = bus?.settings.nodeID
         self.hub = hub
-        batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: EventParser.maxEventsPerRequest, cost: { $0.events.count },
+        batcher = Batcher(pool: pool, maxInFlight: 1, maxCost: EventParser.maxEventsPerRequest,
+                          cost: { $0.events.count },
                           isolateFailures: true, afterBatch: { Self.push($0.flatMap { $0 }, hub: hub) }) { connection, groups in
             let events = groups.flatMap(\.events)
-            let read = try EventStore.run(events, elements: groups.flatMap(\.elements), digestWindowSeconds: digestWindowSeconds,
-                                          on: connection, busNode: busNode)
+            let read = try EventStore.run(events, elements: groups.flatMap(\.elements),
+                                          digestWindowSeconds: digestWindowSeconds, on: connection, busNode: busNode)
             return { connection in
                 let results = Self.results(of: events, try read(connection))
                 if results.contains(where: { $0.deliveriesQueued > 0 || $0.webhooksInBatch > 0 }) { onQueued() }

@@ -51,16 +51,19 @@ func requireFoundationReadsTheSame(_ input: Data, _ object: [String: Any]) {
             digits = (48...57).contains(byte) ? digits + 1 : 0
             longest = max(longest, digits)
         }
-        Fuzzer.require(longest > 38, "JSONSerialization refuses what the hub read: \(String(decoding: input, as: UTF8.self))")
+        Fuzzer.require(longest > 38, "JSONSerialization refuses what the hub read: \(text(input))")
         return
     }
-    Fuzzer.require(sameJSON(object, foundation), "JSONSerialization reads \(String(decoding: input, as: UTF8.self)) otherwise")
+    Fuzzer.require(sameJSON(object, foundation), "JSONSerialization reads \(text(input)) otherwise")
 }
+
+func text(_ input: Data) -> String { String(decoding: input, as: UTF8.self) }
 
 func sameJSON(_ left: Any, _ right: Any) -> Bool {
     switch (left, right) {
     case (let left as [String: Any], let right as [String: Any]):
-        return left.count == right.count && left.allSatisfy { key, value in right[key].map { sameJSON(value, $0) } ?? false }
+        return left.count == right.count
+            && left.allSatisfy { key, value in right[key].map { sameJSON(value, $0) } ?? false }
     case (let left as [Any], let right as [Any]):
         return left.count == right.count && zip(left, right).allSatisfy { sameJSON($0, $1) }
     case (let left as String, let right as String):
