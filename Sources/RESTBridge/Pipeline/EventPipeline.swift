@@ -5,9 +5,9 @@ import Hub
 ///
 /// Events from concurrent requests are stored together: while one batch is at PostgreSQL, the
 /// events that arrive wait and leave together in the next statement (`EventStore`), so the cost
-/// per event is rows, not round trips and commits. Batches run one at a time and each is pushed
-/// right after its commit, before the next is stored: pushes leave in commit order, so every
-/// user's notifications arrive in id order, whatever the concurrency of the callers.
+/// per event is rows, not round trips and commits. Batches run one at a time (each commits before
+/// the next begins) and are pushed in that order while the next is stored: pushes leave in commit
+/// order, so every user's notifications arrive in id order, whatever the concurrency of the callers.
 ///
 /// Seams for what comes next: a scheduled event is an `EventRequest` kept until its time and then
 /// given to `accept`; an extra channel is one more outbox column in `EventStore`; an event for
