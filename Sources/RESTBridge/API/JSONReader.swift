@@ -1,10 +1,10 @@
 import Foundation
 
-/// Parses a JSON text (RFC 8259, UTF-8) into the values `JSONSerialization` gives: `[String: Any]`,
-/// `[Any]`, `String`, `NSNumber` (booleans too), `NSNull`. It builds Swift dictionaries, arrays and
-/// strings: `JSONSerialization` builds Foundation objects, which every `as? String` and
-/// `as? [String: Any]` of the validation then bridges back. That was most of the 1.3-2.3 ms a bulk
-/// request of 100 events spent in parsing (perf).
+/// Parses a JSON text (RFC 8259, UTF-8), a request body or a token's claims, into the values
+/// `JSONSerialization` gives: `[String: Any]`, `[Any]`, `String`, `NSNumber` (booleans too),
+/// `NSNull`. It builds Swift dictionaries, arrays and strings: `JSONSerialization` builds Foundation
+/// objects, which every `as? String` and `as? [String: Any]` of the validation then bridges back.
+/// That was most of the 1.3-2.3 ms a bulk request of 100 events spent in parsing (perf).
 ///
 /// Stricter than `JSONSerialization` where the RFC is: no trailing commas (Python's `json`, which
 /// the platforms' Django backends use, refuses them too), no nesting deeper than `maxDepth`.

@@ -61,7 +61,7 @@ public struct JWT: Sendable {
             } catch .expired {
                 let parts = token.split(separator: ".")
                 guard parts.count == 3, let payload = Crypto.base64URLDecode(bytes: Array(parts[1].utf8)),
-                      let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any]
+                      let object = (try? JSONReader.parse(payload)) as? [String: Any]
                 else { return nil }
                 return JSONNumber.integer(object["exp"])
             } catch {}
@@ -80,7 +80,7 @@ public struct JWT: Sendable {
         let headerText = bytes[..<firstDot]
         if !headerText.elementsEqual(Self.usualHeader) {
             guard let headerBytes = Crypto.base64URLDecode(bytes: headerText),
-                  let header = (try? JSONSerialization.jsonObject(with: Data(headerBytes))) as? [String: Any]
+                  let header = (try? JSONReader.parse(headerBytes)) as? [String: Any]
             else { throw .malformed }
             guard header["alg"] as? String == "HS256" else { throw .unsupportedAlgorithm }
         }
@@ -88,8 +88,10 @@ public struct JWT: Sendable {
         guard let signature = Crypto.base64URLDecode(bytes: bytes[(secondDot + 1)...]) else { throw .malformed }
         let expected = bytes.withUnsafeBytes { key.sign(UnsafeRawBufferPointer(rebasing: $0[..<secondDot])) }
         guard Crypto.constantTimeEquals(expected, signature) else { throw .badSignature }
+        // JSONReader, not JSONSerialization: parsing the claims was 6 % of hubd's CPU in a
+        // handshake storm (perf, `loadtest churn`), most of it Foundation objects bridged back.
         guard let payloadBytes = Crypto.base64URLDecode(bytes: bytes[(firstDot + 1)..<secondDot]),
-              let payload = (try? JSONSerialization.jsonObject(with: Data(payloadBytes))) as? [String: Any]
+              let payload = (try? JSONReader.parse(payloadBytes)) as? [String: Any]
         else { throw .malformed }
         guard let exp = JSONNumber.integer(payload["exp"]) else { throw .missingClaim("exp") }
         guard exp > now else { throw .expired }
