@@ -37,6 +37,31 @@ import Testing
         #expect(plan.contains("to_char("), "hub_iso was not inlined: \(plan)")
     }
 
+    /// Every handshake batch counts the live announcements and lists when they were made; both
+    /// must be read from their index alone (migration 20), or each live announcement costs a
+    /// table row in every batch. The planner is told to avoid the table (a test schema is small).
+    @Test func liveAnnouncementsAreCountedFromTheirIndex() throws {
+        let plan: String = try withSchema { connection in
+            try connection.executeScript("""
+                INSERT INTO notifications (recipient_id, notification_type, category, priority, title, title_arabic,
+                    title_french, message, message_arabic, message_french, data, delivery_method, expires_at)
+                SELECT NULL, 'announcement', 'system', 'MEDIUM', 't', 't', 't', 'm', 'm', 'm', '{}', 'IN_APP',
+                    CASE WHEN i % 2 = 0 THEN now() + interval '1 day' END
+                FROM generate_series(1, 50) AS i
+                """)
+            try connection.executeScript("VACUUM ANALYZE notifications")
+            try connection.executeScript("""
+                SET enable_seqscan = off; SET enable_bitmapscan = off;
+                PREPARE look(bigint[]) AS \(NotificationStore.usersWithCounts)
+                """)
+            defer { _ = try? connection.executeScript("DEALLOCATE look; RESET enable_seqscan; RESET enable_bitmapscan") }
+            return try connection.execute("EXPLAIN EXECUTE look('{1}')").rows
+                .compactMap { $0.string("QUERY PLAN") }.joined(separator: "\n")
+        }
+        let covered = plan.components(separatedBy: "Index Only Scan using notifications_announcements_live").count - 1
+        #expect(covered == 2, "the live announcements were not read from their index alone: \(plan)")
+    }
+
     /// Each area keeps its migrations in a file of its own: together they must still be 1, 2, 3…
     /// with none missing and none twice.
     @Test func migrationsAreNumberedWithoutGapsOrRepeats() {

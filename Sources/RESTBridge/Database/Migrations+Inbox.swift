@@ -35,5 +35,15 @@ extension Migrations {
                 INCLUDE (seen_at, archived_at, snoozed_until, expires_at) WHERE NOT is_read;
             CREATE INDEX notifications_announcements_created ON notifications (created_at) WHERE recipient_id IS NULL;
             """),
+        // Every handshake batch counts the live announcements and lists when they were made
+        // (NotificationStore.counts); with no expiry they stay live for ever, so the count grows
+        // with the platform's age. The index now holds the columns those filters read, so neither
+        // reads a table row: with 2,000 live announcements a look-up of 11 users took 1.48-1.61 ms
+        // and now 0.64-0.76 ms (pgbench of the look-up, generic plan); with 120, 0.30 and 0.27-0.29.
+        Migration(version: 20, name: "live announcements counted from an index", sql: """
+            CREATE INDEX notifications_announcements_live ON notifications (created_at)
+                INCLUDE (expires_at, include_new_users) WHERE recipient_id IS NULL;
+            DROP INDEX notifications_announcements_created;
+            """),
     ]
 }

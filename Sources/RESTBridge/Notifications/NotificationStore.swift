@@ -14,15 +14,18 @@ public struct NotificationStore: Sendable {
         self.pool = pool
         usersWithUnreadCounts = BatchedLookup(pool: pool) { connection, ids in
             var found: [Int64: (User, InboxCounts)] = [:]
-            for row in try connection.executePrepared("""
-                SELECT \(User.columns), \(Self.counts(of: "u.id", createdAt: "u.created_at"))
-                FROM users u WHERE u.id = ANY($1::bigint[])
-                """, [PostgresArray.bigint(ids)]).rows {
+            for row in try connection.executePrepared(Self.usersWithCounts, [PostgresArray.bigint(ids)]).rows {
                 if let user = User(row: row) { found[user.id] = (user, Self.counts(row)) }
             }
             return found
         }
     }
+
+    /// The handshakes' look-up: users (`$1`, an array of ids) with their unread counts.
+    static let usersWithCounts = """
+        SELECT \(User.columns), \(counts(of: "u.id", createdAt: "u.created_at"))
+        FROM users u WHERE u.id = ANY($1::bigint[])
+        """
 
     /// Columns of `n` (notifications) joined with `ar` and `st` (the caller's announcement reads
     /// and states, `$1`): read, seen, archived and snoozed are per user for announcements (no recipient).
