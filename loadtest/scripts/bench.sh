@@ -98,6 +98,11 @@ run() {
     echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
     echo "- swift: $(swift --version 2>/dev/null | head -1)"
     echo "- hubd: release build, HUB_THREADS=2, HUB_LOG_LEVEL=warning; PostgreSQL 15 of the project's own (scripts/pg-local.sh)"
+    # The kernel's writeback settings decide when the tables' dirty pages leave in bursts, which
+    # bulk's worst windows follow (docs/deploy/postgresql.md); the bench reports them, never sets them.
+    echo "- kernel writeback: vm.dirty_background_bytes $(cat /proc/sys/vm/dirty_background_bytes)," \
+        "vm.dirty_background_ratio $(cat /proc/sys/vm/dirty_background_ratio)," \
+        "vm.dirty_expire_centisecs $(cat /proc/sys/vm/dirty_expire_centisecs)"
     echo
     echo "@SUMMARY@"
     echo
