@@ -43,10 +43,8 @@ import Testing
     @Test func liveAnnouncementsAreCountedFromTheirIndex() throws {
         let plan: String = try withSchema { connection in
             try connection.executeScript("""
-                INSERT INTO notifications (recipient_id, notification_type, category, priority, title, title_arabic,
-                    title_french, message, message_arabic, message_french, data, delivery_method, expires_at)
-                SELECT NULL, 'announcement', 'system', 'MEDIUM', 't', 't', 't', 'm', 'm', 'm', '{}', 'IN_APP',
-                    CASE WHEN i % 2 = 0 THEN now() + interval '1 day' END
+                INSERT INTO notifications (recipient_id, notification_type, title, message, expires_at)
+                SELECT NULL, 'announcement', 't', 'm', CASE WHEN i % 2 = 0 THEN now() + interval '1 day' END
                 FROM generate_series(1, 50) AS i
                 """)
             try connection.executeScript("VACUUM ANALYZE notifications")
