@@ -15,7 +15,16 @@ import Testing
 
     @Test func readsIntegers() {
         #expect(PostgresArray.integers("{1,-2,9223372036854775807,NULL}")! == [1, -2, .max, nil])
+        #expect(PostgresArray.integers("{-9223372036854775808,0}")! == [.min, 0])
         #expect(PostgresArray.integers("{}")! == [])
+    }
+
+    /// Repeated short elements reuse the strings read before them: the values must stay each
+    /// element's own, NULL included, also with more distinct values than are kept.
+    @Test func readsRepeatedElementsAsThemselves() {
+        #expect(PostgresArray.elements(#"{en,NULL,en,"NULL",ar,NULL,ar,""}"#)! == ["en", nil, "en", "NULL", "ar", nil, "ar", ""])
+        let values = (0..<30).map { "v\($0 % 11)" } + [String(repeating: "long", count: 10), String(repeating: "long", count: 10)]
+        #expect(PostgresArray.elements("{" + values.joined(separator: ",") + "}")! == values.map { Optional($0) })
     }
 
     @Test func readsWhatPostgreSQLWrites() throws {
@@ -33,7 +42,8 @@ import Testing
         for text in ["", "{", "}", "1,2", #"{"open}"#, #"{"a"b}"#, "{1,2"] {
             #expect(PostgresArray.elements(text) == nil, "\(text)")
         }
-        #expect(PostgresArray.integers("{1,x}") == nil)
-        #expect(PostgresArray.integers("{1.5}") == nil)
+        for text in ["{1,x}", "{1.5}", "{9223372036854775808}", "{-9223372036854775809}", "{-}", "{1,,2}", "{+1}", "1,2", "{1"] {
+            #expect(PostgresArray.integers(text) == nil, "\(text)")
+        }
     }
 }
