@@ -60,6 +60,8 @@ target("bulk: 100 events per request", f"{fmt(b.get('notifications_per_second'),
        ">= 10,000/s, p99 <= 50 ms", None if not b else (b.get("notifications_per_second", 0) >= 9900
                                                         and b.get("p99_ms", 1e9) <= 50
                                                         and b.get("received") == b.get("expected")))
+
+
 def ratio_target(name, label, raw_label, key, raw_key, raw_section_label, what):
     """A channel figure against the raw runs beside it (medians of three turns each); the raw
     section's figure of the same run is shown too."""
